@@ -1,0 +1,43 @@
+import { type Clock, nowSeconds } from '../clock.ts'
+import type { ClientDirectory } from '../clients/client-directory.ts'
+import { OAuthError } from '../errors.ts'
+import type { ClientRecord } from '../model.ts'
+import { verifySecret } from '../secrets.ts'
+import type { ClientCredentials } from './credentials.ts'
+
+/**
+ * Authenticates clients. An unknown client, a wrong secret and a disabled client get the
+ * same answer, so the answer never tells whether an id exists (RFC 6749 §5.2 invalid_client).
+ */
+export class ClientAuthenticator {
+  private readonly clients: ClientDirectory
+  private readonly clock: Clock
+
+  constructor(options: { clients: ClientDirectory; clock: Clock }) {
+    this.clients = options.clients
+    this.clock = options.clock
+  }
+
+  async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
+    const client = await this.clients.get(credentials.clientId)
+    if (!client || !client.enabled || !(await this.proves(client, credentials))) throw invalidClient()
+    return client
+  }
+
+  private async proves(client: ClientRecord, credentials: ClientCredentials): Promise<boolean> {
+    if (credentials.method === 'none') return client.isPublic
+    if (client.isPublic) return false
+    const now = nowSeconds(this.clock)
+    // Check every live secret, so that the timing does not say which one matched.
+    let matched = false
+    for (const secret of client.secrets) {
+      if (secret.expiresAt !== null && secret.expiresAt <= now) continue
+      if (await verifySecret(credentials.secret, secret.hash)) matched = true
+    }
+    return matched
+  }
+}
+
+export function invalidClient(): OAuthError {
+  return new OAuthError('invalid_client', 'Client authentication failed.')
+}

@@ -1,0 +1,10 @@
+/**
+ * How a request says who the client is. Dialects fill this in from their own wire shape;
+ * core decides whether it holds.
+ */
+export type ClientCredentials =
+  | { method: 'client_secret_basic' | 'client_secret_post'; clientId: string; secret: string }
+  /** A public client: an id and no proof (the service-key grant of seed 000). */
+  | { method: 'none'; clientId: string }
+
+export type AuthMethod = ClientCredentials['method']

@@ -1,0 +1,165 @@
+import type { MasterKeyCipher } from '../cipher.ts'
+import { type Clock, nowSeconds } from '../clock.ts'
+import { NotFoundError } from '../errors.ts'
+import { GRANT_TYPES, type ClientRecord, type GrantType, type StoredSecret } from '../model.ts'
+import { randomToken } from '../random.ts'
+import { hashSecret } from '../secrets.ts'
+import type { Store } from '../storage/port.ts'
+import { isValidScope } from '../tokens/scope.ts'
+
+export interface CreateClientInput {
+  name: string
+  clientId?: string
+  clientSecret?: string
+  scopes?: string[]
+  grants?: string[]
+  tokenTtl?: number
+  signature?: boolean
+  isPublic?: boolean
+  introspect?: boolean
+}
+
+/** A client with the one copy of its secret that anybody will ever see. */
+export interface ClientWithSecret {
+  client: ClientRecord
+  secret: string | undefined
+}
+
+export class ValidationError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ValidationError'
+  }
+}
+
+const CLIENT_ID = /^[\x21-\x7E]{1,255}$/
+
+/** Registers and manages clients: the operations behind the CLI and the admin API. */
+export class ClientService {
+  private readonly store: Store
+  private readonly cipher: MasterKeyCipher
+  private readonly clock: Clock
+  private readonly maxTtl: number
+
+  constructor(options: { store: Store; cipher: MasterKeyCipher; clock: Clock; maxTtl: number }) {
+    this.store = options.store
+    this.cipher = options.cipher
+    this.clock = options.clock
+    this.maxTtl = options.maxTtl
+  }
+
+  async create(input: CreateClientInput): Promise<ClientWithSecret> {
+    const now = nowSeconds(this.clock)
+    const name = input.name.trim()
+    if (name.length === 0 || name.length > 200) throw new ValidationError('--name must be 1 to 200 characters')
+    const clientId = input.clientId ?? randomToken(16)
+    if (!CLIENT_ID.test(clientId)) throw new ValidationError('--client-id must be 1 to 255 visible ASCII characters')
+    const scopes = unique(input.scopes ?? [])
+    const bad = scopes.find((s) => !isValidScope(s))
+    if (bad !== undefined) throw new ValidationError(`invalid scope "${bad}": no spaces, quotes or backslashes`)
+    const grants = this.checkGrants(input.grants?.length ? input.grants : ['client_credentials'], input.isPublic ?? false)
+    const tokenTtl = input.tokenTtl ?? null
+    if (tokenTtl !== null) this.checkTtl(tokenTtl)
+
+    let secret: string | undefined
+    let secrets: StoredSecret[] = []
+    if (!input.isPublic) {
+      if (input.clientSecret !== undefined && !/^[\x21-\x7E]{8,512}$/.test(input.clientSecret)) {
+        throw new ValidationError('--client-secret must be 8 to 512 visible ASCII characters')
+      }
+      secret = input.clientSecret ?? randomToken(32)
+      secrets = [{ hash: await hashSecret(secret, input.clientSecret ? 'imported' : 'generated'), createdAt: now, expiresAt: null }]
+    } else if (input.clientSecret !== undefined || input.signature) {
+      throw new ValidationError('a --public client holds no secret, so it cannot take --client-secret or --signature')
+    }
+
+    const client: ClientRecord = {
+      clientId,
+      name,
+      scopes,
+      grants,
+      tokenTtl,
+      enabled: true,
+      isPublic: input.isPublic ?? false,
+      introspect: input.introspect ?? false,
+      signature: input.signature ?? false,
+      secrets,
+      sealedSecret: input.signature && secret ? this.cipher.encrypt(secret, sealContext(clientId)) : null,
+      createdAt: now,
+      updatedAt: now,
+    }
+    await this.store.insertClient(client)
+    return { client, secret }
+  }
+
+  async get(clientId: string): Promise<ClientRecord> {
+    const client = await this.store.getClient(clientId)
+    if (!client) throw new NotFoundError(`no client has the id ${clientId}`)
+    return client
+  }
+
+  list(): Promise<ClientRecord[]> {
+    return this.store.listClients()
+  }
+
+  /**
+   * Issues a new secret. The old ones keep working for `grace` seconds (0: stop at once), so
+   * that a deployment can roll the new secret out without downtime.
+   */
+  async rotateSecret(clientId: string, grace = 0): Promise<ClientWithSecret> {
+    if (!Number.isInteger(grace) || grace < 0) throw new ValidationError('--grace must be a whole number of seconds, 0 or more')
+    const client = await this.get(clientId)
+    if (client.isPublic) throw new ValidationError(`client ${clientId} is public and holds no secret`)
+    const now = nowSeconds(this.clock)
+    const secret = randomToken(32)
+    const old = grace === 0 ? [] : client.secrets
+      .filter((s) => s.expiresAt === null || s.expiresAt > now)
+      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace) }))
+    const updated: ClientRecord = {
+      ...client,
+      secrets: [{ hash: await hashSecret(secret, 'generated'), createdAt: now, expiresAt: null }, ...old],
+      sealedSecret: client.signature ? this.cipher.encrypt(secret, sealContext(clientId)) : null,
+      updatedAt: now,
+    }
+    await this.save(updated)
+    return { client: updated, secret }
+  }
+
+  async setEnabled(clientId: string, enabled: boolean): Promise<ClientRecord> {
+    const client = await this.get(clientId)
+    const updated = { ...client, enabled, updatedAt: nowSeconds(this.clock) }
+    await this.save(updated)
+    return updated
+  }
+
+  async delete(clientId: string): Promise<void> {
+    if (!(await this.store.deleteClient(clientId))) throw new NotFoundError(`no client has the id ${clientId}`)
+  }
+
+  private async save(client: ClientRecord): Promise<void> {
+    if (!(await this.store.updateClient(client))) throw new NotFoundError(`no client has the id ${client.clientId}`)
+  }
+
+  private checkGrants(grants: string[], isPublic: boolean): GrantType[] {
+    const unknown = grants.find((g) => !(GRANT_TYPES as readonly string[]).includes(g))
+    if (unknown !== undefined) throw new ValidationError(`unknown grant "${unknown}"; use one of ${GRANT_TYPES.join(', ')}`)
+    if (isPublic && grants.some((g) => g !== 'servicekey')) {
+      throw new ValidationError('a --public client may use only --grant servicekey')
+    }
+    return unique(grants) as GrantType[]
+  }
+
+  private checkTtl(ttl: number): void {
+    if (!Number.isInteger(ttl) || ttl <= 0 || ttl > this.maxTtl) {
+      throw new ValidationError(`--token-ttl must be a whole number of seconds from 1 to ${this.maxTtl}`)
+    }
+  }
+}
+
+export function sealContext(clientId: string): string {
+  return `client-secret:${clientId}`
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)]
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod'
+
+/*
+ * The one configuration schema. Every option has a default; `loadConfig` in the server
+ * merges file, environment and flags over these and validates once at start-up, with
+ * messages that name the offending path. The README's configuration reference mirrors it.
+ */
+
+const path = z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, 'must be an absolute URL path such as /oauth/token')
+const seconds = z.number().int().positive()
+
+const endpoint = (defaults: { path: string; tokenTtl: number }) =>
+  z
+    .object({
+      enabled: z.boolean().default(true),
+      path: path.default(defaults.path),
+      tokenTtl: seconds.default(defaults.tokenTtl),
+    })
+    .strict()
+    .prefault({})
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** Defaults to http://<host>:<port>. */
+    issuer: z.url().optional(),
+    dataDir: z.string().min(1).default('./data'),
+    databaseUrl: z.string().optional(),
+    redisUrl: z.string().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    tokens: z
+      .object({
+        algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256'),
+        typ: z.enum(['at+jwt', 'JWT']).default('at+jwt'),
+        /** The `aud` of scopes that no API claims; defaults to the issuer. */
+        defaultAudience: z.string().min(1).optional(),
+        /** Upper bound for any lifetime a client may set; retired keys stay published this long. */
+        maxTtl: seconds.default(86400),
+      })
+      .strict()
+      .prefault({}),
+    keys: z
+      .object({
+        /** How long a new key is published before it signs. */
+        leadTime: z.number().int().min(0).default(600),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        /** Failed attempts per client id per minute before 429. */
+        failuresPerClient: seconds.default(20),
+        /** Failed attempts per remote address per minute before 429. */
+        failuresPerAddress: seconds.default(100),
+      })
+      .strict()
+      .prefault({}),
+    /** How often a server polls storage for changes made elsewhere (CLI, other instances). */
+    changePollInterval: z.number().int().min(50).max(1000).default(250),
+    endpoints: z
+      .object({
+        oauth2: endpoint({ path: '/oauth/token', tokenTtl: 3600 }),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+
+export type Config = z.infer<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Validates configuration, turning zod's issues into one message with a line per path. */
+export function parseConfig(input: unknown): Config {
+  const result = configSchema.safeParse(input)
+  if (result.success) return result.data
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+}

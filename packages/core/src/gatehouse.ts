@@ -1,0 +1,76 @@
+import { ClientAuthenticator } from './auth/client-authenticator.ts'
+import { AuthorizationServer } from './authorization-server.ts'
+import type { MasterKeyCipher } from './cipher.ts'
+import { ClientDirectory } from './clients/client-directory.ts'
+import type { Clock } from './clock.ts'
+import type { Config } from './config/schema.ts'
+import { clientCredentialsGrant } from './grants/client-credentials.ts'
+import { GrantRegistry } from './grants/registry.ts'
+import { KeyManager } from './keys/key-manager.ts'
+import { KeyRing } from './keys/key-ring.ts'
+import { type FailureLimiter, MemoryFailureLimiter } from './rate-limit.ts'
+import { ChangeFeed } from './storage/change-feed.ts'
+import type { Store } from './storage/port.ts'
+import { AccessTokenIssuer } from './tokens/access-token.ts'
+import { AudienceResolver } from './tokens/audience.ts'
+
+export interface GatehouseOptions {
+  config: Config
+  /** The issuer URL, resolved by the server from config or its listen address. */
+  issuer: string
+  store: Store
+  cipher: MasterKeyCipher
+  clock: Clock
+  limiter?: FailureLimiter
+  onBackgroundError: (error: unknown) => void
+}
+
+/** The running core: the token path and the state it keeps fresh from storage. */
+export interface Gatehouse {
+  authorizationServer: AuthorizationServer
+  grants: GrantRegistry
+  keys: KeyRing
+  keyManager: KeyManager
+  clients: ClientDirectory
+  changes: ChangeFeed
+  stop(): Promise<void>
+}
+
+/** Wires core for a server process and loads what it needs from storage. */
+export async function startGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  const { config, store, cipher, clock } = options
+  const keys = new KeyRing({ store, cipher, clock, maxTtl: config.tokens.maxTtl })
+  const keyManager = new KeyManager({
+    store,
+    cipher,
+    clock,
+    algorithm: config.tokens.algorithm,
+    leadTime: config.keys.leadTime,
+  })
+  await keyManager.ensureSigningKey()
+  await keys.reload()
+
+  const audiences = new AudienceResolver(config.tokens.defaultAudience ?? options.issuer)
+  audiences.load(await store.listApis())
+  const clients = new ClientDirectory(store)
+  const changes = new ChangeFeed({ store, interval: config.changePollInterval, onError: options.onBackgroundError })
+  changes.on('client', ({ id }) => (id === '*' ? clients.clear() : clients.invalidate(id)))
+  changes.on('key', () => keys.reload())
+  changes.on('api', async () => audiences.load(await store.listApis()))
+  await changes.start()
+
+  const grants = new GrantRegistry().register(clientCredentialsGrant)
+  const authorizationServer = new AuthorizationServer({
+    grants,
+    authenticator: new ClientAuthenticator({ clients, clock }),
+    limiter: options.limiter ?? new MemoryFailureLimiter(() => clock.now()),
+    limits: config.rateLimit,
+    deps: {
+      tokens: new AccessTokenIssuer({ keys, clock, issuer: options.issuer, typ: config.tokens.typ }),
+      audiences,
+      store,
+      clock,
+    },
+  })
+  return { authorizationServer, grants, keys, keyManager, clients, changes, stop: () => changes.stop() }
+}

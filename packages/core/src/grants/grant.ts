@@ -1,0 +1,38 @@
+import type { Clock } from '../clock.ts'
+import type { ClientRecord, GrantType } from '../model.ts'
+import type { Store } from '../storage/port.ts'
+import type { AccessTokenIssuer } from '../tokens/access-token.ts'
+import type { AudienceResolver } from '../tokens/audience.ts'
+
+/** What a grant handler gets: an authenticated client and only the parameters it declared. */
+export interface GrantRequest {
+  client: ClientRecord
+  parameters: Readonly<Record<string, string>>
+  /** The access-token lifetime: the client's own, else the endpoint's default. */
+  ttl: number
+}
+
+export interface GrantDeps {
+  tokens: AccessTokenIssuer
+  audiences: AudienceResolver
+  store: Store
+  clock: Clock
+}
+
+export interface TokenResult {
+  accessToken: string
+  tokenType: 'bearer'
+  expiresIn: number
+  /** Omitted when the token carries no scope. */
+  scope?: string
+  refreshToken?: string
+}
+
+export interface GrantHandler {
+  readonly grantType: GrantType
+  /** The parameters this grant reads; every other parameter is stripped before `handle`. */
+  readonly parameters: ReadonlySet<string>
+  /** Whether a public client (no secret) may use this grant. */
+  readonly allowsPublicClients: boolean
+  handle(request: GrantRequest, deps: GrantDeps): Promise<TokenResult>
+}

@@ -1,0 +1,43 @@
+export { ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
+export type { AuthMethod, ClientCredentials } from './auth/credentials.ts'
+export { AuthorizationServer, type RateLimits, type TokenRequest } from './authorization-server.ts'
+export { MasterKeyCipher } from './cipher.ts'
+export { ApiService } from './clients/api-service.ts'
+export { ClientDirectory } from './clients/client-directory.ts'
+export { type ClientWithSecret, ClientService, type CreateClientInput, ValidationError } from './clients/client-service.ts'
+export { type Clock, ManualClock, nowSeconds, systemClock } from './clock.ts'
+export { type Config, ConfigError, type ConfigInput, configSchema, parseConfig } from './config/schema.ts'
+export {
+  ConflictError,
+  NotFoundError,
+  OAuthError,
+  type OAuthErrorCode,
+  StorageUnavailableError,
+  toOAuthError,
+} from './errors.ts'
+export { type Gatehouse, type GatehouseOptions, startGatehouse } from './gatehouse.ts'
+export type { GrantDeps, GrantHandler, GrantRequest, TokenResult } from './grants/grant.ts'
+export { GrantRegistry } from './grants/registry.ts'
+export { KeyManager } from './keys/key-manager.ts'
+export { type Jwks, KeyRing, type Signer } from './keys/key-ring.ts'
+export { currentSigner, isPublished, type KeyState, keyState, unpublishesAt } from './keys/key-state.ts'
+export {
+  type ApiRecord,
+  type Change,
+  type ChangeKind,
+  type ClientRecord,
+  GRANT_TYPES,
+  type GrantType,
+  type SigningAlgorithm,
+  type SigningKeyRecord,
+  type StoredSecret,
+} from './model.ts'
+export { randomToken } from './random.ts'
+export { type FailureLimiter, MemoryFailureLimiter } from './rate-limit.ts'
+export { hashSecret, safeEqual, safeEqualString, verifySecret } from './secrets.ts'
+export { ChangeFeed } from './storage/change-feed.ts'
+export { MemoryStore } from './storage/memory.ts'
+export type { Store } from './storage/port.ts'
+export { AccessTokenIssuer } from './tokens/access-token.ts'
+export { AudienceResolver } from './tokens/audience.ts'
+export { grantScopes } from './tokens/scope.ts'

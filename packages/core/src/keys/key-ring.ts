@@ -1,0 +1,62 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import type { MasterKeyCipher } from '../cipher.ts'
+import { type Clock, nowSeconds } from '../clock.ts'
+import type { SigningKeyRecord } from '../model.ts'
+import type { Store } from '../storage/port.ts'
+import { currentSigner, isPublished } from './key-state.ts'
+
+export interface Signer {
+  kid: string
+  alg: SigningKeyRecord['alg']
+  key: KeyObject
+}
+
+export interface Jwks {
+  keys: Record<string, unknown>[]
+}
+
+/**
+ * The keys a running server holds in memory: private keys decrypted and imported once, the
+ * JWKS document built once per change. Which key signs depends on the time, so the signer is
+ * looked up per token from the small in-memory list.
+ */
+export class KeyRing {
+  private records: SigningKeyRecord[] = []
+  private readonly imported = new Map<string, KeyObject>()
+  private readonly store: Store
+  private readonly cipher: MasterKeyCipher
+  private readonly clock: Clock
+  private readonly maxTtl: number
+
+  constructor(options: { store: Store; cipher: MasterKeyCipher; clock: Clock; maxTtl: number }) {
+    this.store = options.store
+    this.cipher = options.cipher
+    this.clock = options.clock
+    this.maxTtl = options.maxTtl
+  }
+
+  async reload(): Promise<void> {
+    const records = await this.store.listSigningKeys()
+    for (const record of records) {
+      if (this.imported.has(record.kid)) continue
+      const pem = this.cipher.decrypt(record.sealedPrivateKey, `signing-key:${record.kid}`)
+      this.imported.set(record.kid, createPrivateKey(pem))
+    }
+    this.records = records
+  }
+
+  signer(): Signer | undefined {
+    const record = currentSigner(this.records, nowSeconds(this.clock))
+    if (!record) return undefined
+    return { kid: record.kid, alg: record.alg, key: this.imported.get(record.kid)! }
+  }
+
+  jwks(): Jwks {
+    const now = nowSeconds(this.clock)
+    return { keys: this.records.filter((k) => isPublished(k, now, this.maxTtl)).map((k) => k.publicJwk) }
+  }
+
+  list(): readonly SigningKeyRecord[] {
+    return this.records
+  }
+}

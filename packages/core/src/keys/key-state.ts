@@ -1,0 +1,32 @@
+import type { SigningKeyRecord } from '../model.ts'
+
+export type KeyState = 'next' | 'active' | 'retired'
+
+export function keyState(key: SigningKeyRecord, now: number): KeyState {
+  if (now < key.activatesAt) return 'next'
+  if (key.retiresAt !== null && now >= key.retiresAt) return 'retired'
+  return 'active'
+}
+
+/**
+ * A retired key stays published until every token it signed has expired: it signed nothing
+ * after `retiresAt`, and no token lives longer than `maxTtl`.
+ */
+export function unpublishesAt(key: SigningKeyRecord, maxTtl: number): number | null {
+  return key.retiresAt === null ? null : key.retiresAt + maxTtl
+}
+
+export function isPublished(key: SigningKeyRecord, now: number, maxTtl: number): boolean {
+  const until = unpublishesAt(key, maxTtl)
+  return until === null || now < until
+}
+
+/** The key that signs at `now`: the active key that activated last. */
+export function currentSigner(keys: readonly SigningKeyRecord[], now: number): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined
+  for (const key of keys) {
+    if (keyState(key, now) !== 'active') continue
+    if (!best || key.activatesAt > best.activatesAt) best = key
+  }
+  return best
+}

@@ -1,0 +1,59 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+
+/*
+ * Two hash formats, chosen by where the secret came from:
+ * - `s256$salt$digest`: for secrets Gatehouse generated. They carry 256 bits of entropy, so
+ *   a salted SHA-256 cannot be brute-forced and keeps the token path cheap (as GitHub and
+ *   Stripe do for API keys).
+ * - `scrypt$N$r$p$salt$digest`: for secrets an operator imported, whose entropy we cannot
+ *   know; a slow KDF is the safe default for them.
+ */
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 }
+
+export type SecretOrigin = 'generated' | 'imported'
+
+export async function hashSecret(secret: string, origin: SecretOrigin): Promise<string> {
+  const salt = randomBytes(16)
+  if (origin === 'generated') return `s256$${salt.toString('base64url')}$${sha256(salt, secret).toString('base64url')}`
+  const digest = await scryptAsync(secret, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen)
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${digest.toString('base64url')}`
+}
+
+/** Constant-time check of `secret` against a stored hash. Malformed hashes never match. */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$')
+  if (parts[0] === 's256' && parts.length === 3) {
+    const expected = Buffer.from(parts[2]!, 'base64url')
+    return safeEqual(sha256(Buffer.from(parts[1]!, 'base64url'), secret), expected)
+  }
+  if (parts[0] === 'scrypt' && parts.length === 6) {
+    const [, n, r, p, salt, digest] = parts as [string, string, string, string, string, string]
+    const expected = Buffer.from(digest, 'base64url')
+    const actual = await scryptAsync(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p), expected.length)
+    return safeEqual(actual, expected)
+  }
+  return false
+}
+
+export function safeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** Constant-time string comparison that does not leak the length through an early return. */
+export function safeEqualString(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest()
+  const hb = createHash('sha256').update(b).digest()
+  return timingSafeEqual(ha, hb)
+}
+
+function sha256(salt: Buffer, secret: string): Buffer {
+  return createHash('sha256').update(salt).update(secret, 'utf8').digest()
+}
+
+function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    )
+  })
+}

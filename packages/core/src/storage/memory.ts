@@ -1,0 +1,96 @@
+import { ConflictError } from '../errors.ts'
+import type { ApiRecord, Change, ChangeKind, ClientRecord, SigningKeyRecord } from '../model.ts'
+import type { Store } from './port.ts'
+
+/** A store in process memory: for tests and for trying Gatehouse without a disk. */
+export class MemoryStore implements Store {
+  private readonly clients = new Map<string, ClientRecord>()
+  private readonly apis = new Map<string, ApiRecord>()
+  private readonly keys = new Map<string, SigningKeyRecord>()
+  private readonly changes: Change[] = []
+  private readonly used = new Map<string, number>()
+  private readonly now: () => number
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  }
+
+  async getClient(clientId: string) {
+    return copy(this.clients.get(clientId))
+  }
+  async listClients() {
+    return [...this.clients.values()].map((c) => copy(c)!).sort((a, b) => a.createdAt - b.createdAt)
+  }
+  async countClients() {
+    return this.clients.size
+  }
+  async insertClient(client: ClientRecord) {
+    if (this.clients.has(client.clientId)) throw new ConflictError(`client ${client.clientId} exists`)
+    this.clients.set(client.clientId, copy(client)!)
+    this.record('client', client.clientId)
+  }
+  async updateClient(client: ClientRecord) {
+    if (!this.clients.has(client.clientId)) return false
+    this.clients.set(client.clientId, copy(client)!)
+    this.record('client', client.clientId)
+    return true
+  }
+  async deleteClient(clientId: string) {
+    const deleted = this.clients.delete(clientId)
+    if (deleted) this.record('client', clientId)
+    return deleted
+  }
+
+  async listApis() {
+    return [...this.apis.values()].map((a) => copy(a)!)
+  }
+  async insertApi(api: ApiRecord) {
+    if (this.apis.has(api.identifier)) throw new ConflictError(`API ${api.identifier} exists`)
+    this.apis.set(api.identifier, copy(api)!)
+    this.record('api', api.identifier)
+  }
+
+  async listSigningKeys() {
+    return [...this.keys.values()].map((k) => copy(k)!).sort((a, b) => a.createdAt - b.createdAt)
+  }
+  async insertSigningKey(key: SigningKeyRecord) {
+    if (this.keys.has(key.kid)) throw new ConflictError(`key ${key.kid} exists`)
+    this.keys.set(key.kid, copy(key)!)
+    this.record('key', key.kid)
+  }
+  async retireSigningKeys(kids: string[], retiresAt: number) {
+    for (const kid of kids) {
+      const key = this.keys.get(kid)
+      if (!key) continue
+      key.retiresAt = retiresAt
+      this.record('key', kid)
+    }
+  }
+
+  async latestChange() {
+    return this.changes.at(-1)?.seq ?? 0
+  }
+  async changesSince(seq: number, limit: number) {
+    return this.changes.filter((c) => c.seq > seq).slice(0, limit)
+  }
+
+  async consumeOnce(key: string, expiresAt: number) {
+    const now = this.now()
+    const until = this.used.get(key)
+    if (until !== undefined && until > now) return false
+    this.used.set(key, expiresAt)
+    if (this.used.size > 10_000) for (const [k, t] of this.used) if (t <= now) this.used.delete(k)
+    return true
+  }
+
+  async ping() {}
+  async close() {}
+
+  private record(kind: ChangeKind, id: string) {
+    this.changes.push({ seq: this.changes.length + 1, kind, id })
+  }
+}
+
+function copy<T>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : structuredClone(value)
+}

@@ -1,0 +1,250 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import {
+  type ApiRecord,
+  type Change,
+  type ChangeKind,
+  type ClientRecord,
+  ConflictError,
+  type SigningKeyRecord,
+  StorageUnavailableError,
+  type Store,
+} from '@gatehouse/core'
+import { migrations } from './migrations.ts'
+
+type Row = Record<string, SQLInputValue>
+
+/**
+ * The embedded store on node:sqlite. node:sqlite is synchronous; each call is a few
+ * microseconds on an indexed key, so it runs inline rather than on a worker. WAL mode lets
+ * the CLI write while a server reads.
+ */
+export class SqliteStore implements Store {
+  private readonly db: DatabaseSync
+  private readonly statements = new Map<string, StatementSync>()
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    try {
+      this.db = new DatabaseSync(file)
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;')
+    } catch (cause) {
+      throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
+    }
+    this.migrate()
+  }
+
+  async getClient(clientId: string) {
+    const row = this.sql('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined
+    return row ? toClient(row) : undefined
+  }
+  async listClients() {
+    return (this.sql('SELECT * FROM clients ORDER BY created_at, client_id').all() as Row[]).map(toClient)
+  }
+  async countClients() {
+    return Number((this.sql('SELECT count(*) AS n FROM clients').get() as Row).n)
+  }
+  async insertClient(client: ClientRecord) {
+    this.transaction(() => {
+      this.unique(`client ${client.clientId} exists`, () =>
+        this.sql(
+          `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature,
+             secrets, sealed_secret, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        ).run(...clientRow(client)),
+      )
+      this.record('client', client.clientId)
+    })
+  }
+  async updateClient(client: ClientRecord) {
+    return this.transaction(() => {
+      const [id, ...rest] = clientRow(client)
+      const { changes } = this.sql(
+        `UPDATE clients SET name = ?, scopes = ?, grants = ?, token_ttl = ?, enabled = ?, is_public = ?, introspect = ?,
+           signature = ?, secrets = ?, sealed_secret = ?, created_at = ?, updated_at = ? WHERE client_id = ?`,
+      ).run(...rest, id)
+      if (changes > 0) this.record('client', client.clientId)
+      return changes > 0
+    })
+  }
+  async deleteClient(clientId: string) {
+    return this.transaction(() => {
+      const { changes } = this.sql('DELETE FROM clients WHERE client_id = ?').run(clientId)
+      if (changes > 0) this.record('client', clientId)
+      return changes > 0
+    })
+  }
+
+  async listApis() {
+    return (this.sql('SELECT * FROM apis ORDER BY created_at, identifier').all() as Row[]).map(
+      (row): ApiRecord => ({
+        identifier: String(row.identifier),
+        scopes: JSON.parse(String(row.scopes)),
+        createdAt: Number(row.created_at),
+      }),
+    )
+  }
+  async insertApi(api: ApiRecord) {
+    this.transaction(() => {
+      this.unique(`API ${api.identifier} exists`, () =>
+        this.sql('INSERT INTO apis (identifier, scopes, created_at) VALUES (?,?,?)').run(
+          api.identifier,
+          JSON.stringify(api.scopes),
+          api.createdAt,
+        ),
+      )
+      this.record('api', api.identifier)
+    })
+  }
+
+  async listSigningKeys() {
+    return (this.sql('SELECT * FROM signing_keys ORDER BY created_at, kid').all() as Row[]).map(
+      (row): SigningKeyRecord => ({
+        kid: String(row.kid),
+        alg: String(row.alg) as SigningKeyRecord['alg'],
+        publicJwk: JSON.parse(String(row.public_jwk)),
+        sealedPrivateKey: String(row.sealed_private_key),
+        createdAt: Number(row.created_at),
+        activatesAt: Number(row.activates_at),
+        retiresAt: row.retires_at === null ? null : Number(row.retires_at),
+      }),
+    )
+  }
+  async insertSigningKey(key: SigningKeyRecord) {
+    this.transaction(() => {
+      this.unique(`key ${key.kid} exists`, () =>
+        this.sql(
+          `INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private_key, created_at, activates_at, retires_at)
+           VALUES (?,?,?,?,?,?,?)`,
+        ).run(key.kid, key.alg, JSON.stringify(key.publicJwk), key.sealedPrivateKey, key.createdAt, key.activatesAt, key.retiresAt),
+      )
+      this.record('key', key.kid)
+    })
+  }
+  async retireSigningKeys(kids: string[], retiresAt: number) {
+    this.transaction(() => {
+      for (const kid of kids) {
+        const { changes } = this.sql('UPDATE signing_keys SET retires_at = ? WHERE kid = ?').run(retiresAt, kid)
+        if (changes > 0) this.record('key', kid)
+      }
+    })
+  }
+
+  async latestChange() {
+    return Number((this.sql('SELECT coalesce(max(seq), 0) AS seq FROM changes').get() as Row).seq)
+  }
+  async changesSince(seq: number, limit: number) {
+    return (this.sql('SELECT seq, kind, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Row[]).map(
+      (row): Change => ({ seq: Number(row.seq), kind: String(row.kind) as ChangeKind, id: String(row.id) }),
+    )
+  }
+
+  async consumeOnce(key: string, expiresAt: number) {
+    const now = Math.floor(Date.now() / 1000)
+    // One statement, so SQLite's write lock makes it atomic across processes: it inserts a
+    // new key or takes over an expired one, and touches nothing when the key is live.
+    const { changes } = this.sql(
+      `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`,
+    ).run(key, expiresAt, now)
+    if (Math.random() < 0.001) this.sql('DELETE FROM used_once WHERE expires_at <= ?').run(now)
+    return changes > 0
+  }
+
+  async ping() {
+    try {
+      this.sql('SELECT 1').get()
+    } catch (cause) {
+      throw new StorageUnavailableError('the SQLite database does not answer', { cause })
+    }
+  }
+  async close() {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  private sql(text: string): StatementSync {
+    let statement = this.statements.get(text)
+    if (!statement) {
+      statement = this.db.prepare(text)
+      this.statements.set(text, statement)
+    }
+    return statement
+  }
+
+  private record(kind: ChangeKind, id: string): void {
+    this.sql('INSERT INTO changes (kind, id) VALUES (?, ?)').run(kind, id)
+    // The feed only needs to reach pollers that are a few seconds behind.
+    this.sql('DELETE FROM changes WHERE seq <= last_insert_rowid() - 100000').run()
+  }
+
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = work()
+      this.db.exec('COMMIT')
+      return result
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
+  private unique(message: string, work: () => unknown): void {
+    try {
+      work()
+    } catch (error) {
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) throw new ConflictError(message)
+      throw error
+    }
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT')
+    const applied = Number((this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v)
+    if (applied > migrations.length) {
+      throw new Error(`the database is at schema version ${applied}, newer than this Gatehouse knows (${migrations.length}); upgrade Gatehouse`)
+    }
+    for (let version = applied + 1; version <= migrations.length; version++) {
+      this.transaction(() => {
+        this.db.exec(migrations[version - 1]!)
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Math.floor(Date.now() / 1000))
+      })
+    }
+  }
+}
+
+function clientRow(c: ClientRecord): SQLInputValue[] {
+  return [
+    c.clientId,
+    c.name,
+    JSON.stringify(c.scopes),
+    JSON.stringify(c.grants),
+    c.tokenTtl,
+    c.enabled ? 1 : 0,
+    c.isPublic ? 1 : 0,
+    c.introspect ? 1 : 0,
+    c.signature ? 1 : 0,
+    JSON.stringify(c.secrets),
+    c.sealedSecret,
+    c.createdAt,
+    c.updatedAt,
+  ]
+}
+
+function toClient(row: Row): ClientRecord {
+  return {
+    clientId: String(row.client_id),
+    name: String(row.name),
+    scopes: JSON.parse(String(row.scopes)),
+    grants: JSON.parse(String(row.grants)),
+    tokenTtl: row.token_ttl === null ? null : Number(row.token_ttl),
+    enabled: row.enabled === 1,
+    isPublic: row.is_public === 1,
+    introspect: row.introspect === 1,
+    signature: row.signature === 1,
+    secrets: JSON.parse(String(row.secrets)),
+    sealedSecret: row.sealed_secret === null ? null : String(row.sealed_secret),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}
