@@ -4,6 +4,7 @@ import type { MasterKeyCipher } from './cipher.ts'
 import { ClientDirectory } from './clients/client-directory.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config/schema.ts'
+import type { SigningKeyRecord } from './model.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
 import { GrantRegistry } from './grants/registry.ts'
 import { KeyManager } from './keys/key-manager.ts'
@@ -33,6 +34,8 @@ export interface Gatehouse {
   keyManager: KeyManager
   clients: ClientDirectory
   changes: ChangeFeed
+  /** The signing key made at start, when there was none of the configured algorithm. */
+  createdKey: SigningKeyRecord | undefined
   stop(): Promise<void>
 }
 
@@ -47,7 +50,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
     algorithm: config.tokens.algorithm,
     leadTime: config.keys.leadTime,
   })
-  await keyManager.ensureSigningKey()
+  const createdKey = await keyManager.ensureSigningKey()
   await keys.reload()
 
   const audiences = new AudienceResolver(config.tokens.defaultAudience ?? options.issuer)
@@ -72,5 +75,5 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
       clock,
     },
   })
-  return { authorizationServer, grants, keys, keyManager, clients, changes, stop: () => changes.stop() }
+  return { authorizationServer, grants, keys, keyManager, clients, changes, createdKey, stop: () => changes.stop() }
 }

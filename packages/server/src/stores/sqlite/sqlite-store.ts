@@ -58,11 +58,11 @@ export class SqliteStore implements Store {
   }
   async updateClient(client: ClientRecord) {
     return this.transaction(() => {
-      const [id, ...rest] = clientRow(client)
+      const [, ...rest] = clientRow(client)
       const { changes } = this.sql(
         `UPDATE clients SET name = ?, scopes = ?, grants = ?, token_ttl = ?, enabled = ?, is_public = ?, introspect = ?,
            signature = ?, secrets = ?, sealed_secret = ?, created_at = ?, updated_at = ? WHERE client_id = ?`,
-      ).run(...rest, id)
+      ).run(...rest, client.clientId)
       if (changes > 0) this.record('client', client.clientId)
       return changes > 0
     })

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto'
+import { type Config, type Gatehouse, OAuthError, type Store } from '@gatehouse/core'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { TokenDialect } from './dialects/dialect.ts'
+import { oauth2Dialect } from './dialects/oauth2/oauth2-dialect.ts'
+import type { Metrics } from './metrics.ts'
+import { mountDiscovery } from './routes/discovery.ts'
+import { mountHealth } from './routes/health.ts'
+import { mountDialect, writeTokenReply } from './routes/token.ts'
+
+export const BODY_LIMIT = 64 * 1024
+
+export interface AppDeps {
+  config: Config
+  issuer: string
+  gatehouse: Gatehouse
+  store: Store
+  metrics: Metrics
+  logger: Logger
+}
+
+/** The enabled token dialects, in the order their routes are mounted. */
+export function enabledDialects(config: Config): TokenDialect[] {
+  const dialects: TokenDialect[] = []
+  if (config.endpoints.oauth2.enabled) dialects.push(oauth2Dialect(config.endpoints.oauth2))
+  return dialects
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID()
+    },
+    trustProxy: false,
+  })
+
+  // Bodies are read raw (up to the limit) and handed to the dialect, which checks the content
+  // type itself: a wrong content type is a 400 in the endpoint's own format, not a bare 415.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body))
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  const dialects = enabledDialects(deps.config)
+  const tokenDeps = { authorizationServer: deps.gatehouse.authorizationServer, metrics: deps.metrics }
+  for (const dialect of dialects) mountDialect(app, dialect, tokenDeps)
+  mountDiscovery(app, { ...deps, oauth2: dialects.find((d) => d.name === 'oauth2') })
+  mountHealth(app, deps)
+
+  // Errors raised before a handler runs (body too large, unreadable body) are answered in
+  // the format of the endpoint that was asked.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const dialect = (request.routeOptions.config as { dialect?: TokenDialect } | undefined)?.dialect
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    if (status === 500) request.log.error({ err: error }, 'unhandled error')
+    const oauthError =
+      status === 413
+        ? new OAuthError('invalid_request', `The request body exceeds ${BODY_LIMIT} bytes.`, { status: 413 })
+        : status === 500
+          ? new OAuthError('server_error', 'The server encountered an unexpected condition.')
+          : new OAuthError('invalid_request', 'The request could not be read.', { status })
+    if (dialect) return writeTokenReply(reply, dialect.renderError(oauthError))
+    return reply.code(status).send({ error: oauthError.code, error_description: oauthError.description })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
+  )
+  return app
+}

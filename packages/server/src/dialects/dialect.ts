@@ -1,0 +1,17 @@
+import type { OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
+import type { HttpInput, HttpReply } from '../http/types.ts'
+
+/**
+ * A wire dialect: a thin adapter between one token API's request and answer shapes and core.
+ * It holds no business rule: no store access, no scope logic.
+ */
+export interface TokenDialect {
+  /** Name used in metrics and logs. */
+  readonly name: string
+  readonly routes: readonly { method: 'POST' | 'PUT'; path: string }[]
+  /** Shape errors only; throws OAuthError('invalid_request', …) on a malformed request. */
+  parse(http: HttpInput): TokenRequest
+  render(result: TokenResult): HttpReply
+  /** `request` is present when parsing succeeded, so the error can depend on how the client authenticated. */
+  renderError(error: OAuthError, request?: TokenRequest): HttpReply
+}

@@ -1,0 +1,8 @@
+export { BODY_LIMIT, buildApp, enabledDialects } from './app.ts'
+export { type ConfigOverrides, issuerOf, loadConfig } from './config.ts'
+export type { TokenDialect } from './dialects/dialect.ts'
+export { createLogger } from './logger.ts'
+export { loadMasterKey, type MasterKey } from './master-key.ts'
+export { type RunningServer, startServer } from './server.ts'
+export { openStore } from './stores/open-store.ts'
+export { SqliteStore } from './stores/sqlite/sqlite-store.ts'

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export interface MasterKey {
+  key: Buffer
+  /** Where it came from: the environment, an existing file, or a file created just now. */
+  source: 'env' | 'file' | 'created'
+  path?: string
+}
+
+/**
+ * The 32-byte key that seals private signing keys and signature-client secrets:
+ * GATEHOUSE_MASTER_KEY (base64url) when set, else <data dir>/master.key (0600), created on
+ * first use. Server and CLI find it the same way.
+ */
+export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): MasterKey {
+  const fromEnv = env.GATEHOUSE_MASTER_KEY
+  if (fromEnv) return { key: decode(fromEnv, 'GATEHOUSE_MASTER_KEY'), source: 'env' }
+  const path = join(dataDir, 'master.key')
+  try {
+    return { key: decode(readFileSync(path, 'utf8').trim(), path), source: 'file', path }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  try {
+    // 'wx' fails if another process created it first; then read theirs.
+    writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
+    return { key: decode(readFileSync(path, 'utf8').trim(), path), source: 'created', path }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    return { key: decode(readFileSync(path, 'utf8').trim(), path), source: 'file', path }
+  }
+}
+
+export function masterKeyMode(path: string): number {
+  return statSync(path).mode & 0o777
+}
+
+function decode(text: string, from: string): Buffer {
+  const key = Buffer.from(text, 'base64url')
+  if (key.length !== 32 || !/^[A-Za-z0-9_-]+={0,2}$/.test(text)) {
+    throw new Error(`the master key in ${from} must be 32 bytes in base64url (43 characters)`)
+  }
+  return key
+}
