@@ -12,7 +12,11 @@ export interface TestServer extends RunningServer {
   logs: string[]
   admin: ReturnType<typeof openAdmin>
   /** POSTs a form to `path`; `auth` is [id, secret] for HTTP Basic. */
-  form(path: string, fields: Record<string, string> | string, options?: { auth?: [string, string]; headers?: Record<string, string> }): Promise<Response>
+  form(
+    path: string,
+    fields: Record<string, string> | string,
+    options?: { auth?: [string, string]; headers?: Record<string, string> },
+  ): Promise<Response>
   createClient(input?: Partial<CreateClientInput>): Promise<{ id: string; secret: string }>
   stop(options?: { keepData?: boolean }): Promise<void>
 }
@@ -35,13 +39,20 @@ export async function startTestServer(config: ConfigInput = {}, dataDir?: string
     logs,
     admin,
     form(path, fields, options = {}) {
-      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...options.headers }
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...options.headers,
+      }
       if (options.auth) headers.authorization = basic(...options.auth)
       const body = typeof fields === 'string' ? fields : new URLSearchParams(fields).toString()
       return fetch(`${server.url}${path}`, { method: 'POST', headers, body })
     },
     async createClient(input = {}) {
-      const { client, secret } = await admin.clients.create({ name: 'test client', scopes: ['prices.read'], ...input })
+      const { client, secret } = await admin.clients.create({
+        name: 'test client',
+        scopes: ['prices.read'],
+        ...input,
+      })
       return { id: client.clientId, secret: secret ?? '' }
     },
     async stop(options = {}) {
@@ -60,4 +71,10 @@ export function basic(id: string, secret: string): string {
 
 export function decodeJwtPart(token: string, index: 0 | 1): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[index]!, 'base64url').toString('utf8'))
+}
+
+/** A response body as JSON, typed loosely: tests assert on its fields one by one. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON answers
+export async function json(response: Response): Promise<any> {
+  return response.json()
 }

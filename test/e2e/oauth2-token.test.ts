@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
-import { decodeJwtPart, startTestServer, type TestServer } from './harness.ts'
+import { decodeJwtPart, json, startTestServer, type TestServer } from './harness.ts'
 
 describe('POST /oauth/token: client credentials', () => {
   let server: TestServer
@@ -13,11 +13,15 @@ describe('POST /oauth/token: client credentials', () => {
   after(() => server.stop())
 
   test('client_secret_basic gets a bearer token with every scope by default', async () => {
-    const res = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [client.id, client.secret] })
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.id, client.secret] },
+    )
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('cache-control'), 'no-store')
     assert.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS on the token endpoint')
-    const body = await res.json()
+    const body = await json(res)
     assert.deepEqual(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
     assert.equal(body.token_type, 'bearer')
     assert.equal(body.expires_in, 3600)
@@ -32,14 +36,18 @@ describe('POST /oauth/token: client credentials', () => {
       scope: 'prices.read',
     })
     assert.equal(res.status, 200)
-    assert.equal((await res.json()).scope, 'prices.read')
+    assert.equal((await json(res)).scope, 'prices.read')
   })
 
   test('the token verifies through the JWKS named in discovery, with the RFC 9068 claims', async () => {
-    const discovery = await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()
+    const discovery = await json(await fetch(`${server.url}/.well-known/openid-configuration`))
     assert.equal(discovery.issuer, server.issuer)
-    const res = await server.form('/oauth/token', { grant_type: 'client_credentials', scope: 'prices.read' }, { auth: [client.id, client.secret] })
-    const { access_token, expires_in } = await res.json()
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', scope: 'prices.read' },
+      { auth: [client.id, client.secret] },
+    )
+    const { access_token, expires_in } = await json(res)
     const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri))
     const { payload, protectedHeader } = await jwtVerify(access_token, jwks, {
       issuer: server.issuer,
@@ -58,8 +66,12 @@ describe('POST /oauth/token: client credentials', () => {
   test('every token has its own jti, even within one second', async () => {
     const tokens = await Promise.all(
       Array.from({ length: 5 }, async () => {
-        const res = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [client.id, client.secret] })
-        return (await res.json()).access_token as string
+        const res = await server.form(
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          { auth: [client.id, client.secret] },
+        )
+        return (await json(res)).access_token as string
       }),
     )
     assert.equal(new Set(tokens.map((t) => decodeJwtPart(t, 1).jti)).size, 5)
@@ -67,29 +79,48 @@ describe('POST /oauth/token: client credentials', () => {
 
   test('a client created without scopes gets a token whose answer omits scope', async () => {
     const bare = await server.createClient({ scopes: [] })
-    const res = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [bare.id, bare.secret] })
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [bare.id, bare.secret] },
+    )
     assert.equal(res.status, 200)
-    const body = await res.json()
+    const body = await json(res)
     assert.equal('scope' in body, false)
     assert.equal('scope' in decodeJwtPart(body.access_token, 1), false)
   })
 
   test('an id and secret with reserved characters work through Basic (RFC 6749 §2.3.1 encoding)', async () => {
     const odd = await server.createClient({ clientId: 'acme:prices+feed', clientSecret: 'p@ss/w%rd&=+:0123' })
-    const res = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [odd.id, odd.secret] })
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [odd.id, odd.secret] },
+    )
     assert.equal(res.status, 200)
-    assert.equal(decodeJwtPart((await res.json()).access_token, 1).client_id, 'acme:prices+feed')
+    assert.equal(decodeJwtPart((await json(res)).access_token, 1).client_id, 'acme:prices+feed')
   })
 
   test('an API claims scopes: its identifier becomes the aud', async () => {
     await server.admin.apis.create({ identifier: 'https://api.example.com/prices', scopes: ['prices.write'] })
     // The server learns of the new API through the change feed.
     await new Promise((r) => setTimeout(r, 200))
-    const res = await server.form('/oauth/token', { grant_type: 'client_credentials', scope: 'prices.write' }, { auth: [client.id, client.secret] })
-    const { access_token } = await res.json()
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', scope: 'prices.write' },
+      { auth: [client.id, client.secret] },
+    )
+    const { access_token } = await json(res)
     assert.equal(decodeJwtPart(access_token, 1).aud, 'https://api.example.com/prices')
-    const both = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [client.id, client.secret] })
-    assert.deepEqual(decodeJwtPart((await both.json()).access_token, 1).aud, ['https://api.example.com/prices', server.issuer].sort())
+    const both = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.id, client.secret] },
+    )
+    assert.deepEqual(
+      decodeJwtPart((await json(both)).access_token, 1).aud,
+      ['https://api.example.com/prices', server.issuer].sort(),
+    )
   })
 })
 
@@ -99,8 +130,12 @@ describe('token algorithms', () => {
       const server = await startTestServer({ tokens: { algorithm, typ: 'JWT' } })
       try {
         const client = await server.createClient()
-        const res = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [client.id, client.secret] })
-        const { access_token } = await res.json()
+        const res = await server.form(
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          { auth: [client.id, client.secret] },
+        )
+        const { access_token } = await json(res)
         const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`))
         const { protectedHeader } = await jwtVerify(access_token, jwks, { issuer: server.issuer, typ: 'JWT' })
         assert.equal(protectedHeader.alg, algorithm)

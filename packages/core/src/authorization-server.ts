@@ -53,7 +53,11 @@ export class AuthorizationServer {
     await this.checkLimits(request.credentials.clientId, request.remoteAddress)
     const client = await this.authenticate(request.credentials, request.remoteAddress)
     const handler = this.grants.get(request.grantType)
-    if (!handler) throw new OAuthError('unsupported_grant_type', `The grant type "${request.grantType}" is not supported.`)
+    if (!handler)
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `The grant type "${request.grantType}" is not supported.`,
+      )
     if (!client.grants.includes(handler.grantType) || (client.isPublic && !handler.allowsPublicClients)) {
       throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
     }
@@ -86,7 +90,9 @@ export class AuthorizationServer {
     ])
     const wait = Math.max(byClient, byAddress)
     if (wait > 0) {
-      throw new OAuthError('too_many_requests', 'Too many failed attempts; try again later.', { retryAfter: wait })
+      throw new OAuthError('too_many_requests', 'Too many failed attempts; try again later.', {
+        retryAfter: wait,
+      })
     }
   }
 }

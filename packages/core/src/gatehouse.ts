@@ -4,11 +4,11 @@ import type { MasterKeyCipher } from './cipher.ts'
 import { ClientDirectory } from './clients/client-directory.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config/schema.ts'
-import type { SigningKeyRecord } from './model.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
 import { GrantRegistry } from './grants/registry.ts'
 import { KeyManager } from './keys/key-manager.ts'
 import { KeyRing } from './keys/key-ring.ts'
+import type { SigningKeyRecord } from './model.ts'
 import { type FailureLimiter, MemoryFailureLimiter } from './rate-limit.ts'
 import { ChangeFeed } from './storage/change-feed.ts'
 import type { Store } from './storage/port.ts'
@@ -56,7 +56,11 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   const audiences = new AudienceResolver(config.tokens.defaultAudience ?? options.issuer)
   audiences.load(await store.listApis())
   const clients = new ClientDirectory(store)
-  const changes = new ChangeFeed({ store, interval: config.changePollInterval, onError: options.onBackgroundError })
+  const changes = new ChangeFeed({
+    store,
+    interval: config.changePollInterval,
+    onError: options.onBackgroundError,
+  })
   changes.on('client', ({ id }) => (id === '*' ? clients.clear() : clients.invalidate(id)))
   changes.on('key', () => keys.reload())
   changes.on('api', async () => audiences.load(await store.listApis()))
@@ -75,5 +79,14 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
       clock,
     },
   })
-  return { authorizationServer, grants, keys, keyManager, clients, changes, createdKey, stop: () => changes.stop() }
+  return {
+    authorizationServer,
+    grants,
+    keys,
+    keyManager,
+    clients,
+    changes,
+    createdKey,
+    stop: () => changes.stop(),
+  }
 }

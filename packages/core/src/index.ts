@@ -4,7 +4,12 @@ export { AuthorizationServer, type RateLimits, type TokenRequest } from './autho
 export { MasterKeyCipher } from './cipher.ts'
 export { ApiService } from './clients/api-service.ts'
 export { ClientDirectory } from './clients/client-directory.ts'
-export { type ClientWithSecret, ClientService, type CreateClientInput, ValidationError } from './clients/client-service.ts'
+export {
+  ClientService,
+  type ClientWithSecret,
+  type CreateClientInput,
+  ValidationError,
+} from './clients/client-service.ts'
 export { type Clock, ManualClock, nowSeconds, systemClock } from './clock.ts'
 export { type Config, ConfigError, type ConfigInput, configSchema, parseConfig } from './config/schema.ts'
 export {

@@ -14,7 +14,8 @@ export type SecretOrigin = 'generated' | 'imported'
 
 export async function hashSecret(secret: string, origin: SecretOrigin): Promise<string> {
   const salt = randomBytes(16)
-  if (origin === 'generated') return `s256$${salt.toString('base64url')}$${sha256(salt, secret).toString('base64url')}`
+  if (origin === 'generated')
+    return `s256$${salt.toString('base64url')}$${sha256(salt, secret).toString('base64url')}`
   const digest = await scryptAsync(secret, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen)
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${digest.toString('base64url')}`
 }
@@ -29,7 +30,14 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   if (parts[0] === 'scrypt' && parts.length === 6) {
     const [, n, r, p, salt, digest] = parts as [string, string, string, string, string, string]
     const expected = Buffer.from(digest, 'base64url')
-    const actual = await scryptAsync(secret, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p), expected.length)
+    const actual = await scryptAsync(
+      secret,
+      Buffer.from(salt, 'base64url'),
+      Number(n),
+      Number(r),
+      Number(p),
+      expected.length,
+    )
     return safeEqual(actual, expected)
   }
   return false
@@ -50,7 +58,14 @@ function sha256(salt: Buffer, secret: string): Buffer {
   return createHash('sha256').update(salt).update(secret, 'utf8').digest()
 }
 
-function scryptAsync(secret: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+function scryptAsync(
+  secret: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+  keylen: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(secret, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
       error ? reject(error) : resolve(key),

@@ -42,7 +42,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Bodies are read raw (up to the limit) and handed to the dialect, which checks the content
   // type itself: a wrong content type is a 400 in the endpoint's own format, not a bare 415.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) =>
+    done(null, body),
+  )
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -58,7 +60,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // the format of the endpoint that was asked.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const dialect = (request.routeOptions.config as { dialect?: TokenDialect } | undefined)?.dialect
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status === 500) request.log.error({ err: error }, 'unhandled error')
     const oauthError =
       status === 413
@@ -70,7 +73,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(status).send({ error: oauthError.code, error_description: oauthError.description })
   })
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not_found', error_description: `No route for ${request.method} ${request.url.split('?')[0]}.` }),
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+    }),
   )
   return app
 }

@@ -65,10 +65,13 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text)
   } catch (error) {
-    throw new ConfigError(`the config file ${file} is neither valid JSON nor YAML: ${(error as Error).message}`)
+    throw new ConfigError(
+      `the config file ${file} is neither valid JSON nor YAML: ${(error as Error).message}`,
+    )
   }
   if (parsed === null || parsed === undefined) return {}
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`the config file ${file} must hold an object`)
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`the config file ${file} must hold an object`)
   return parsed as Record<string, unknown>
 }
 
@@ -80,8 +83,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base }
   for (const [key, value] of Object.entries(over)) {
     const current = out[key]
-    out[key] =
-      isObject(current) && isObject(value) ? deepMerge(current, value) : value
+    out[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value
   }
   return out
 }

@@ -1,5 +1,12 @@
 import type { AddressInfo } from 'node:net'
-import { type Config, type Gatehouse, MasterKeyCipher, startGatehouse, systemClock, type Clock } from '@gatehouse/core'
+import {
+  type Clock,
+  type Config,
+  type Gatehouse,
+  MasterKeyCipher,
+  startGatehouse,
+  systemClock,
+} from '@gatehouse/core'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { buildApp } from './app.ts'

@@ -6,5 +6,8 @@ import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
 
 storeContract('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sqlite-'))
-  return { store: new SqliteStore(join(dir, 'gatehouse.db')), cleanup: () => rm(dir, { recursive: true, force: true }) }
+  return {
+    store: new SqliteStore(join(dir, 'gatehouse.db')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  }
 })

@@ -1,5 +1,5 @@
-import { type Clock, nowSeconds } from '../clock.ts'
 import type { ClientDirectory } from '../clients/client-directory.ts'
+import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { ClientRecord } from '../model.ts'
 import { verifySecret } from '../secrets.ts'
@@ -20,7 +20,7 @@ export class ClientAuthenticator {
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
     const client = await this.clients.get(credentials.clientId)
-    if (!client || !client.enabled || !(await this.proves(client, credentials))) throw invalidClient()
+    if (!client?.enabled || !(await this.proves(client, credentials))) throw invalidClient()
     return client
   }
 

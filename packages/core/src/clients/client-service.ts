@@ -1,7 +1,7 @@
 import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { NotFoundError } from '../errors.ts'
-import { GRANT_TYPES, type ClientRecord, type GrantType, type StoredSecret } from '../model.ts'
+import { type ClientRecord, GRANT_TYPES, type GrantType, type StoredSecret } from '../model.ts'
 import { randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
@@ -51,13 +51,19 @@ export class ClientService {
   async create(input: CreateClientInput): Promise<ClientWithSecret> {
     const now = nowSeconds(this.clock)
     const name = input.name.trim()
-    if (name.length === 0 || name.length > 200) throw new ValidationError('--name must be 1 to 200 characters')
+    if (name.length === 0 || name.length > 200)
+      throw new ValidationError('--name must be 1 to 200 characters')
     const clientId = input.clientId ?? randomToken(16)
-    if (!CLIENT_ID.test(clientId)) throw new ValidationError('--client-id must be 1 to 255 visible ASCII characters')
+    if (!CLIENT_ID.test(clientId))
+      throw new ValidationError('--client-id must be 1 to 255 visible ASCII characters')
     const scopes = unique(input.scopes ?? [])
     const bad = scopes.find((s) => !isValidScope(s))
-    if (bad !== undefined) throw new ValidationError(`invalid scope "${bad}": no spaces, quotes or backslashes`)
-    const grants = this.checkGrants(input.grants?.length ? input.grants : ['client_credentials'], input.isPublic ?? false)
+    if (bad !== undefined)
+      throw new ValidationError(`invalid scope "${bad}": no spaces, quotes or backslashes`)
+    const grants = this.checkGrants(
+      input.grants?.length ? input.grants : ['client_credentials'],
+      input.isPublic ?? false,
+    )
     const tokenTtl = input.tokenTtl ?? null
     if (tokenTtl !== null) this.checkTtl(tokenTtl)
 
@@ -68,9 +74,17 @@ export class ClientService {
         throw new ValidationError('--client-secret must be 8 to 512 visible ASCII characters')
       }
       secret = input.clientSecret ?? randomToken(32)
-      secrets = [{ hash: await hashSecret(secret, input.clientSecret ? 'imported' : 'generated'), createdAt: now, expiresAt: null }]
+      secrets = [
+        {
+          hash: await hashSecret(secret, input.clientSecret ? 'imported' : 'generated'),
+          createdAt: now,
+          expiresAt: null,
+        },
+      ]
     } else if (input.clientSecret !== undefined || input.signature) {
-      throw new ValidationError('a --public client holds no secret, so it cannot take --client-secret or --signature')
+      throw new ValidationError(
+        'a --public client holds no secret, so it cannot take --client-secret or --signature',
+      )
     }
 
     const client: ClientRecord = {
@@ -107,14 +121,18 @@ export class ClientService {
    * that a deployment can roll the new secret out without downtime.
    */
   async rotateSecret(clientId: string, grace = 0): Promise<ClientWithSecret> {
-    if (!Number.isInteger(grace) || grace < 0) throw new ValidationError('--grace must be a whole number of seconds, 0 or more')
+    if (!Number.isInteger(grace) || grace < 0)
+      throw new ValidationError('--grace must be a whole number of seconds, 0 or more')
     const client = await this.get(clientId)
     if (client.isPublic) throw new ValidationError(`client ${clientId} is public and holds no secret`)
     const now = nowSeconds(this.clock)
     const secret = randomToken(32)
-    const old = grace === 0 ? [] : client.secrets
-      .filter((s) => s.expiresAt === null || s.expiresAt > now)
-      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace) }))
+    const old =
+      grace === 0
+        ? []
+        : client.secrets
+            .filter((s) => s.expiresAt === null || s.expiresAt > now)
+            .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace) }))
     const updated: ClientRecord = {
       ...client,
       secrets: [{ hash: await hashSecret(secret, 'generated'), createdAt: now, expiresAt: null }, ...old],
@@ -133,16 +151,19 @@ export class ClientService {
   }
 
   async delete(clientId: string): Promise<void> {
-    if (!(await this.store.deleteClient(clientId))) throw new NotFoundError(`no client has the id ${clientId}`)
+    if (!(await this.store.deleteClient(clientId)))
+      throw new NotFoundError(`no client has the id ${clientId}`)
   }
 
   private async save(client: ClientRecord): Promise<void> {
-    if (!(await this.store.updateClient(client))) throw new NotFoundError(`no client has the id ${client.clientId}`)
+    if (!(await this.store.updateClient(client)))
+      throw new NotFoundError(`no client has the id ${client.clientId}`)
   }
 
   private checkGrants(grants: string[], isPublic: boolean): GrantType[] {
     const unknown = grants.find((g) => !(GRANT_TYPES as readonly string[]).includes(g))
-    if (unknown !== undefined) throw new ValidationError(`unknown grant "${unknown}"; use one of ${GRANT_TYPES.join(', ')}`)
+    if (unknown !== undefined)
+      throw new ValidationError(`unknown grant "${unknown}"; use one of ${GRANT_TYPES.join(', ')}`)
     if (isPublic && grants.some((g) => g !== 'servicekey')) {
       throw new ValidationError('a --public client may use only --grant servicekey')
     }

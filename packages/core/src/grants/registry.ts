@@ -5,7 +5,8 @@ export class GrantRegistry {
   private readonly handlers = new Map<string, GrantHandler>()
 
   register(handler: GrantHandler): this {
-    if (this.handlers.has(handler.grantType)) throw new Error(`grant ${handler.grantType} is already registered`)
+    if (this.handlers.has(handler.grantType))
+      throw new Error(`grant ${handler.grantType} is already registered`)
     this.handlers.set(handler.grantType, handler)
     return this
   }

@@ -44,10 +44,19 @@ export class KeyManager {
     const { store, clock, cipher, algorithm, leadTime } = this.options
     const now = nowSeconds(clock)
     const activatesAt = immediately ? now : now + leadTime
-    const key = await generateSigningKey(algorithm as SigningAlgorithm, cipher, { createdAt: now, activatesAt })
-    const open = (await store.listSigningKeys()).filter((k) => k.retiresAt === null || k.retiresAt > activatesAt)
+    const key = await generateSigningKey(algorithm as SigningAlgorithm, cipher, {
+      createdAt: now,
+      activatesAt,
+    })
+    const open = (await store.listSigningKeys()).filter(
+      (k) => k.retiresAt === null || k.retiresAt > activatesAt,
+    )
     await store.insertSigningKey(key)
-    if (open.length > 0) await store.retireSigningKeys(open.map((k) => k.kid), activatesAt)
+    if (open.length > 0)
+      await store.retireSigningKeys(
+        open.map((k) => k.kid),
+        activatesAt,
+      )
     return key
   }
 }

@@ -8,7 +8,10 @@ import type { Store } from './port.ts'
  * The storage contract: every store runs this suite (memory, SQLite, PostgreSQL), so what
  * one store does, all do. `open` returns a store on empty storage.
  */
-export function storeContract(name: string, open: () => Promise<{ store: Store; cleanup(): Promise<void> }>): void {
+export function storeContract(
+  name: string,
+  open: () => Promise<{ store: Store; cleanup(): Promise<void> }>,
+): void {
   describe(`storage contract: ${name}`, () => {
     let store: Store
     let cleanup: () => Promise<void>
@@ -35,7 +38,13 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     test('update replaces the record; update and delete of a missing client answer false', async () => {
       const client = sampleClient('c-update')
       await store.insertClient(client)
-      const changed: ClientRecord = { ...client, enabled: false, scopes: ['b'], secrets: [], updatedAt: client.updatedAt + 5 }
+      const changed: ClientRecord = {
+        ...client,
+        enabled: false,
+        scopes: ['b'],
+        secrets: [],
+        updatedAt: client.updatedAt + 5,
+      }
       assert.equal(await store.updateClient(changed), true)
       assert.deepEqual(await store.getClient('c-update'), changed)
       assert.equal(await store.updateClient(sampleClient('c-missing')), false)
@@ -54,7 +63,11 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     })
 
     test('APIs round-trip; a taken identifier is a ConflictError', async () => {
-      const api = { identifier: 'https://api.example.com/prices', scopes: ['prices.read', 'prices.write'], createdAt: 1_700_000_000 }
+      const api = {
+        identifier: 'https://api.example.com/prices',
+        scopes: ['prices.read', 'prices.write'],
+        createdAt: 1_700_000_000,
+      }
       await store.insertApi(api)
       assert.deepEqual(
         (await store.listApis()).find((a) => a.identifier === api.identifier),
@@ -69,7 +82,10 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       await store.insertSigningKey(a)
       await store.insertSigningKey(b)
       const listed = await store.listSigningKeys()
-      assert.deepEqual(listed.find((k) => k.kid === 'kid-a'), a)
+      assert.deepEqual(
+        listed.find((k) => k.kid === 'kid-a'),
+        a,
+      )
       await store.retireSigningKeys(['kid-a', 'kid-b'], 300)
       const retired = await store.listSigningKeys()
       assert.equal(retired.find((k) => k.kid === 'kid-a')?.retiresAt, 300)
@@ -108,7 +124,9 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     test('consumeOnce is atomic: of many concurrent calls exactly one wins', async () => {
       const future = Math.floor(Date.now() / 1000) + 60
-      const results = await Promise.all(Array.from({ length: 20 }, () => store.consumeOnce('once:race', future)))
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => store.consumeOnce('once:race', future)),
+      )
       assert.equal(results.filter(Boolean).length, 1)
     })
 

@@ -37,7 +37,8 @@ export class AccessTokenIssuer {
 
   async issue(claims: AccessTokenClaims): Promise<IssuedAccessToken> {
     const signer = this.keys.signer()
-    if (!signer) throw new OAuthError('server_error', 'no signing key is active', { cause: new Error('empty key ring') })
+    if (!signer)
+      throw new OAuthError('server_error', 'no signing key is active', { cause: new Error('empty key ring') })
     const iat = nowSeconds(this.clock)
     const exp = iat + claims.ttl
     // A per-token jti keeps two tokens issued in one second distinct and makes revocation

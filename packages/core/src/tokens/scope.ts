@@ -13,7 +13,8 @@ export function grantScopes(allowed: readonly string[], requested: string | unde
   const granted: string[] = []
   for (const token of tokens) {
     if (!SCOPE_TOKEN.test(token)) throw new OAuthError('invalid_scope', 'The scope parameter is malformed.')
-    if (!allowed.includes(token)) throw new OAuthError('invalid_scope', `The scope "${token}" is not allowed for this client.`)
+    if (!allowed.includes(token))
+      throw new OAuthError('invalid_scope', `The scope "${token}" is not allowed for this client.`)
     if (!granted.includes(token)) granted.push(token)
   }
   return granted

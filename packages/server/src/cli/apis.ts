@@ -1,5 +1,5 @@
-import { type Command, storageOptions } from './command.ts'
 import { withAdmin } from './clients.ts'
+import { type Command, storageOptions } from './command.ts'
 import { UsageError } from './errors.ts'
 import { details, table } from './output.ts'
 import { apiView } from './views.ts'
@@ -13,7 +13,12 @@ export const apiCommands: Record<string, Command> = {
     async run(values, _positionals, output) {
       if (typeof values.identifier !== 'string') throw new UsageError('--identifier is required')
       await withAdmin(values, async (admin) => {
-        const view = apiView(await admin.apis.create({ identifier: values.identifier as string, scopes: (values.scope as string[]) ?? [] }))
+        const view = apiView(
+          await admin.apis.create({
+            identifier: values.identifier as string,
+            scopes: (values.scope as string[]) ?? [],
+          }),
+        )
         output.result(view, () => details(view))
       })
     },

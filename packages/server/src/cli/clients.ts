@@ -8,7 +8,8 @@ const secretWarning = 'Store the secret now: Gatehouse keeps only its hash and w
 
 export const clientCommands: Record<string, Command> = {
   'clients create': {
-    usage: 'clients create --name NAME [--client-id ID] [--client-secret SECRET] [--scope S]... [--grant G]... [--token-ttl SECONDS] [--signature] [--public] [--introspect]',
+    usage:
+      'clients create --name NAME [--client-id ID] [--client-secret SECRET] [--scope S]... [--grant G]... [--token-ttl SECONDS] [--signature] [--public] [--introspect]',
     summary: 'register a client and print its secret once',
     positionals: 0,
     options: {
@@ -51,7 +52,9 @@ export const clientCommands: Record<string, Command> = {
     async run(values, _positionals, output) {
       await withAdmin(values, async (admin) => {
         const views = (await admin.clients.list()).map((c) => clientView(c))
-        output.result(views, () => table(views, ['client_id', 'name', 'enabled', 'scopes', 'grants', 'token_ttl', 'created_at']))
+        output.result(views, () =>
+          table(views, ['client_id', 'name', 'enabled', 'scopes', 'grants', 'token_ttl', 'created_at']),
+        )
       })
     },
   },
@@ -74,7 +77,10 @@ export const clientCommands: Record<string, Command> = {
     options: { ...storageOptions, grace: { type: 'string' } },
     async run(values, [id], output) {
       await withAdmin(values, async (admin) => {
-        const { client, secret } = await admin.clients.rotateSecret(id!, integer(values.grace, '--grace') ?? 0)
+        const { client, secret } = await admin.clients.rotateSecret(
+          id!,
+          integer(values.grace, '--grace') ?? 0,
+        )
         const view = clientView(client, secret)
         output.result(view, () => details(view))
         if (!output.json) output.note(secretWarning)
@@ -113,7 +119,10 @@ function toggle(enabled: boolean): Command {
   }
 }
 
-export async function withAdmin<T>(values: Values, work: (admin: ReturnType<typeof openAdmin>) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(
+  values: Values,
+  work: (admin: ReturnType<typeof openAdmin>) => Promise<T>,
+): Promise<T> {
   const admin = openAdmin(values as StorageFlags)
   try {
     return await work(admin)
@@ -124,7 +133,7 @@ export async function withAdmin<T>(values: Values, work: (admin: ReturnType<type
 
 export function integer(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number`)
+  if (typeof value !== 'string' || !/^\d+$/.test(value))
+    throw new UsageError(`${flag} must be a whole number`)
   return Number(value)
 }
-

@@ -37,7 +37,13 @@ export function openAdmin(flags: StorageFlags): AdminContext {
     store,
     clients: new ClientService({ store, cipher, clock, maxTtl: config.tokens.maxTtl }),
     apis: new ApiService({ store, clock }),
-    keys: new KeyManager({ store, cipher, clock, algorithm: config.tokens.algorithm, leadTime: config.keys.leadTime }),
+    keys: new KeyManager({
+      store,
+      cipher,
+      clock,
+      algorithm: config.tokens.algorithm,
+      leadTime: config.keys.leadTime,
+    }),
     close: () => store.close(),
   }
 }

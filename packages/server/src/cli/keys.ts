@@ -1,6 +1,6 @@
 import { nowSeconds, systemClock } from '@gatehouse/core'
-import { type Command, storageOptions } from './command.ts'
 import { withAdmin } from './clients.ts'
+import { type Command, storageOptions } from './command.ts'
 import { details, table } from './output.ts'
 import { keyView } from './views.ts'
 
@@ -13,8 +13,12 @@ export const keyCommands: Record<string, Command> = {
     async run(values, _positionals, output) {
       await withAdmin(values, async (admin) => {
         const now = nowSeconds(systemClock)
-        const views = (await admin.store.listSigningKeys()).map((k) => keyView(k, now, admin.config.tokens.maxTtl))
-        output.result(views, () => table(views, ['kid', 'alg', 'state', 'activates_at', 'retires_at', 'published_until']))
+        const views = (await admin.store.listSigningKeys()).map((k) =>
+          keyView(k, now, admin.config.tokens.maxTtl),
+        )
+        output.result(views, () =>
+          table(views, ['kid', 'alg', 'state', 'activates_at', 'retires_at', 'published_until']),
+        )
       })
     },
   },

@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util'
-import { ConfigError, ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '@gatehouse/core'
+import {
+  ConfigError,
+  ConflictError,
+  NotFoundError,
+  StorageUnavailableError,
+  ValidationError,
+} from '@gatehouse/core'
 import { apiCommands } from './apis.ts'
 import { clientCommands } from './clients.ts'
 import type { Command } from './command.ts'
@@ -24,14 +30,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const name = commands[`${first} ${second}`] ? `${first} ${second}` : first
   const command = commands[name]
-  if (!command) return fail(`unknown command "${argv.slice(0, 2).join(' ')}"; run "gatehouse help" for the list`)
+  if (!command)
+    return fail(`unknown command "${argv.slice(0, 2).join(' ')}"; run "gatehouse help" for the list`)
   const rest = argv.slice(name.split(' ').length)
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`usage: gatehouse ${command.usage}\n  ${command.summary}\n`)
     return 0
   }
   try {
-    const { values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    })
     if (positionals.length !== command.positionals) throw new UsageError(`usage: gatehouse ${command.usage}`)
     await command.run(values, positionals, createOutput(values.json === true))
     return 0
@@ -51,7 +63,8 @@ function messageOf(error: unknown): string {
   ) {
     return error.message
   }
-  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return error.message
+  if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    return error.message
   return error instanceof Error ? error.message : String(error)
 }
 

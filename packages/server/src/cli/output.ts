@@ -23,7 +23,11 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   if (rows.length === 0) return '(none)'
   const cells = rows.map((row) => columns.map((c) => format(row[c])))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)))
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n')
 }
 
@@ -37,7 +41,10 @@ export function details(record: Record<string, unknown>): string {
 
 function format(value: unknown): string {
   if (value === null || value === undefined) return '-'
-  if (Array.isArray(value)) return value.length === 0 ? '-' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ')
+  if (Array.isArray(value))
+    return value.length === 0
+      ? '-'
+      : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ')
   if (typeof value === 'object') return JSON.stringify(value)
   return String(value)
 }

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../config.ts'
-import { startServer } from '../server.ts'
 import type { Command } from './command.ts'
 
 export const serveCommand: Command = {
-  usage: 'serve [--port 8080] [--host 127.0.0.1] [--data ./data] [--database-url URL] [--redis-url URL] [--issuer URL] [--config FILE]',
+  usage:
+    'serve [--port 8080] [--host 127.0.0.1] [--data ./data] [--database-url URL] [--redis-url URL] [--issuer URL] [--config FILE]',
   summary: 'run the authorization server',
   positionals: 0,
   options: {
@@ -29,11 +29,15 @@ export const serveCommand: Command = {
       config: values.config as string | undefined,
     })
     const dataDirExisted = existsSync(config.dataDir)
+    // Loaded here so that admin commands do not pay for the HTTP stack at start-up.
+    const { startServer } = await import('../server.ts')
     const server = await startServer(config)
     const created: string[] = []
     if (!dataDirExisted && !config.databaseUrl) created.push(`data directory ${config.dataDir}`)
-    if (server.masterKey.source === 'created') created.push(`master key ${server.masterKey.path} (back it up: it seals the signing keys)`)
-    if (server.gatehouse.createdKey) created.push(`signing key ${server.gatehouse.createdKey.kid} (${server.gatehouse.createdKey.alg})`)
+    if (server.masterKey.source === 'created')
+      created.push(`master key ${server.masterKey.path} (back it up: it seals the signing keys)`)
+    if (server.gatehouse.createdKey)
+      created.push(`signing key ${server.gatehouse.createdKey.kid} (${server.gatehouse.createdKey.alg})`)
     output.note(
       [
         `Gatehouse listening on ${server.url}`,

@@ -1,4 +1,10 @@
-import { type ClientRecord, type SigningKeyRecord, keyState, unpublishesAt, type ApiRecord } from '@gatehouse/core'
+import {
+  type ApiRecord,
+  type ClientRecord,
+  keyState,
+  type SigningKeyRecord,
+  unpublishesAt,
+} from '@gatehouse/core'
 
 /** The public shapes of records, as the CLI's --json and the admin API show them. Never a hash. */
 export function clientView(client: ClientRecord, secret?: string): Record<string, unknown> {
@@ -13,7 +19,10 @@ export function clientView(client: ClientRecord, secret?: string): Record<string
     public: client.isPublic,
     signature: client.signature,
     introspect: client.introspect,
-    secrets: client.secrets.map((s) => ({ created_at: iso(s.createdAt), expires_at: s.expiresAt === null ? null : iso(s.expiresAt) })),
+    secrets: client.secrets.map((s) => ({
+      created_at: iso(s.createdAt),
+      expires_at: s.expiresAt === null ? null : iso(s.expiresAt),
+    })),
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),
   }

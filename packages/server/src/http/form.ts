@@ -11,11 +11,14 @@ export function parseForm(input: HttpInput): Record<string, string> {
   if (mediaType(input) !== FORM) {
     throw new OAuthError('invalid_request', `The request body must be ${FORM}.`)
   }
-  const text = input.body.toString('utf8')
-  if (text.includes('\uFFFD')) throw new OAuthError('invalid_request', 'The request body is not valid UTF-8.')
   const form: Record<string, string> = Object.create(null)
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (name in form) throw new OAuthError('invalid_request', `The parameter "${name}" is given more than once.`)
+  for (const [name, value] of new URLSearchParams(input.body.toString('utf8'))) {
+    // U+FFFD is what invalid UTF-8, raw or percent-encoded, decodes to.
+    if (name.includes('\uFFFD') || value.includes('\uFFFD')) {
+      throw new OAuthError('invalid_request', 'The request body is not valid UTF-8 form data.')
+    }
+    if (name in form)
+      throw new OAuthError('invalid_request', `The parameter "${name}" is given more than once.`)
     form[name] = value
   }
   return form

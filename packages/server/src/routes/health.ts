@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify'
 import type { Metrics } from '../metrics.ts'
 
 /** Liveness, readiness (storage answers and a key can sign) and Prometheus metrics. */
-export function mountHealth(app: FastifyInstance, deps: { store: Store; gatehouse: Gatehouse; metrics: Metrics }): void {
+export function mountHealth(
+  app: FastifyInstance,
+  deps: { store: Store; gatehouse: Gatehouse; metrics: Metrics },
+): void {
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (request, reply) => {
     try {
@@ -12,7 +15,8 @@ export function mountHealth(app: FastifyInstance, deps: { store: Store; gatehous
       request.log.warn({ err: error }, 'storage is not ready')
       return reply.code(503).send({ status: 'unavailable', reason: 'storage does not answer' })
     }
-    if (!deps.gatehouse.keys.signer()) return reply.code(503).send({ status: 'unavailable', reason: 'no active signing key' })
+    if (!deps.gatehouse.keys.signer())
+      return reply.code(503).send({ status: 'unavailable', reason: 'no active signing key' })
     return { status: 'ok' }
   })
   app.get('/metrics', async (_request, reply) => {

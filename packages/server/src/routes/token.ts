@@ -4,7 +4,13 @@ import type { TokenDialect } from '../dialects/dialect.ts'
 import type { HttpInput, HttpReply } from '../http/types.ts'
 import type { Metrics } from '../metrics.ts'
 
-const KNOWN_GRANTS = new Set(['client_credentials', 'servicekey', 'csp_credentials', 'client_pc_credentials', 'refresh_token'])
+const KNOWN_GRANTS = new Set([
+  'client_credentials',
+  'servicekey',
+  'csp_credentials',
+  'client_pc_credentials',
+  'refresh_token',
+])
 
 /** Mounts one dialect's routes: parse, decide, render, write — direct calls, no middleware chain. */
 export function mountDialect(
@@ -28,7 +34,10 @@ export function mountDialect(
     }
     const grant = parsed?.grantType && KNOWN_GRANTS.has(parsed.grantType) ? parsed.grantType : 'other'
     deps.metrics.tokenRequests.inc({ endpoint: dialect.name, grant_type: grant, outcome })
-    deps.metrics.tokenLatency.observe({ endpoint: dialect.name }, Number(process.hrtime.bigint() - started) / 1e9)
+    deps.metrics.tokenLatency.observe(
+      { endpoint: dialect.name },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    )
     return writeTokenReply(reply, answer)
   }
   for (const route of dialect.routes) {

@@ -5,7 +5,9 @@ import { SqliteStore } from './sqlite/sqlite-store.ts'
 /** The one place that picks a concrete store from configuration. */
 export function openStore(config: Config): Store {
   if (config.databaseUrl) {
-    throw new Error('--database-url (PostgreSQL) is not available in this version; use --data for the embedded SQLite store')
+    throw new Error(
+      '--database-url (PostgreSQL) is not available in this version; use --data for the embedded SQLite store',
+    )
   }
   return new SqliteStore(join(config.dataDir, 'gatehouse.db'))
 }

@@ -28,7 +28,9 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
       this.db = new DatabaseSync(file)
-      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;')
+      this.db.exec(
+        'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;',
+      )
     } catch (cause) {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
@@ -116,7 +118,15 @@ export class SqliteStore implements Store {
         this.sql(
           `INSERT INTO signing_keys (kid, alg, public_jwk, sealed_private_key, created_at, activates_at, retires_at)
            VALUES (?,?,?,?,?,?,?)`,
-        ).run(key.kid, key.alg, JSON.stringify(key.publicJwk), key.sealedPrivateKey, key.createdAt, key.activatesAt, key.retiresAt),
+        ).run(
+          key.kid,
+          key.alg,
+          JSON.stringify(key.publicJwk),
+          key.sealedPrivateKey,
+          key.createdAt,
+          key.activatesAt,
+          key.retiresAt,
+        ),
       )
       this.record('key', key.kid)
     })
@@ -124,7 +134,10 @@ export class SqliteStore implements Store {
   async retireSigningKeys(kids: string[], retiresAt: number) {
     this.transaction(() => {
       for (const kid of kids) {
-        const { changes } = this.sql('UPDATE signing_keys SET retires_at = ? WHERE kid = ?').run(retiresAt, kid)
+        const { changes } = this.sql('UPDATE signing_keys SET retires_at = ? WHERE kid = ?').run(
+          retiresAt,
+          kid,
+        )
         if (changes > 0) this.record('key', kid)
       }
     })
@@ -134,7 +147,12 @@ export class SqliteStore implements Store {
     return Number((this.sql('SELECT coalesce(max(seq), 0) AS seq FROM changes').get() as Row).seq)
   }
   async changesSince(seq: number, limit: number) {
-    return (this.sql('SELECT seq, kind, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(seq, limit) as Row[]).map(
+    return (
+      this.sql('SELECT seq, kind, id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?').all(
+        seq,
+        limit,
+      ) as Row[]
+    ).map(
       (row): Change => ({ seq: Number(row.seq), kind: String(row.kind) as ChangeKind, id: String(row.id) }),
     )
   }
@@ -193,21 +211,30 @@ export class SqliteStore implements Store {
     try {
       work()
     } catch (error) {
-      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) throw new ConflictError(message)
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message))
+        throw new ConflictError(message)
       throw error
     }
   }
 
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT')
-    const applied = Number((this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v)
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+    )
+    const applied = Number(
+      (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v,
+    )
     if (applied > migrations.length) {
-      throw new Error(`the database is at schema version ${applied}, newer than this Gatehouse knows (${migrations.length}); upgrade Gatehouse`)
+      throw new Error(
+        `the database is at schema version ${applied}, newer than this Gatehouse knows (${migrations.length}); upgrade Gatehouse`,
+      )
     }
     for (let version = applied + 1; version <= migrations.length; version++) {
       this.transaction(() => {
         this.db.exec(migrations[version - 1]!)
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Math.floor(Date.now() / 1000))
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+          .run(version, Math.floor(Date.now() / 1000))
       })
     }
   }

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { promisify } from 'node:util'
+import { basic, json } from './harness.ts'
+
+const BIN = join(import.meta.dirname, '../../packages/server/bin/gatehouse.ts')
+const run = promisify(execFile)
+
+async function cli(
+  args: string[],
+  dataDir: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data', dataDir], {
+      env: cleanEnv(),
+    })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of Object.keys(env)) if (name.startsWith('GATEHOUSE_')) delete env[name]
+  return env
+}
+
+async function cliJson(args: string[], dataDir: string) {
+  const result = await cli([...args, '--json'], dataDir)
+  assert.equal(result.code, 0, result.stderr)
+  return JSON.parse(result.stdout)
+}
+
+describe('the CLI against a running server on the same storage', () => {
+  let dataDir: string
+  let server: ChildProcess
+  let url: string
+  let banner = ''
+
+  before(async () => {
+    dataDir = join(await mkdtemp(join(tmpdir(), 'gatehouse-cli-')), 'data')
+    server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    url = await new Promise<string>((resolve, reject) => {
+      server.stderr!.on('data', (chunk) => {
+        banner += chunk
+        const match = /listening on (http:\/\/\S+)/.exec(banner)
+        if (match) resolve(match[1]!)
+      })
+      server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${banner}`)))
+    })
+  })
+  after(async () => {
+    server.kill('SIGTERM')
+    await new Promise((r) => server.once('exit', r))
+    await rm(join(dataDir, '..'), { recursive: true, force: true })
+  })
+
+  const tokenStatus = async (id: string, secret: string) =>
+    (
+      await fetch(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(id, secret) },
+        body: 'grant_type=client_credentials',
+      })
+    ).status
+
+  /** Polls until `check` holds, failing after `ms`: a change must reach the server within a second. */
+  async function within(ms: number, check: () => Promise<boolean>) {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      if (await check()) return
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    assert.fail(`not within ${ms} ms`)
+  }
+
+  test('serve says where it listens and what it created', () => {
+    assert.match(banner, /created\s+data directory/)
+    assert.match(banner, /master key .*master\.key/)
+    assert.match(banner, /signing key \S+ \(RS256\)/)
+  })
+
+  test('clients create --json prints one JSON object with the secret; curl-style token request works', async () => {
+    const created = await cliJson(['clients', 'create', '--name', 'demo', '--scope', 'prices.read'], dataDir)
+    assert.equal(created.name, 'demo')
+    assert.deepEqual(created.scopes, ['prices.read'])
+    assert.equal(typeof created.client_secret, 'string')
+    assert.equal(await tokenStatus(created.client_id, created.client_secret), 200)
+    const shown = await cliJson(['clients', 'show', created.client_id], dataDir)
+    assert.equal(shown.client_secret, undefined)
+    const listed = await cliJson(['clients', 'list'], dataDir)
+    assert.ok(
+      Array.isArray(listed) && listed.some((c: { client_id: string }) => c.client_id === created.client_id),
+    )
+  })
+
+  test('a disabled client is refused within one second, and enabled again likewise', async () => {
+    const c = await cliJson(['clients', 'create', '--name', 'soon-disabled'], dataDir)
+    assert.equal(await tokenStatus(c.client_id, c.client_secret), 200)
+    await cliJson(['clients', 'disable', c.client_id], dataDir)
+    await within(1000, async () => (await tokenStatus(c.client_id, c.client_secret)) === 401)
+    await cliJson(['clients', 'enable', c.client_id], dataDir)
+    await within(1000, async () => (await tokenStatus(c.client_id, c.client_secret)) === 200)
+  })
+
+  test('a rotated secret stops working within one second', async () => {
+    const c = await cliJson(['clients', 'create', '--name', 'rotating'], dataDir)
+    assert.equal(await tokenStatus(c.client_id, c.client_secret), 200)
+    const rotated = await cliJson(['clients', 'rotate-secret', c.client_id], dataDir)
+    await within(1000, async () => (await tokenStatus(c.client_id, c.client_secret)) === 401)
+    assert.equal(await tokenStatus(c.client_id, rotated.client_secret), 200)
+  })
+
+  test('keys rotate --now reaches the running server: its JWKS publishes the new key', async () => {
+    const key = await cliJson(['keys', 'rotate', '--now'], dataDir)
+    assert.equal(key.state, 'active')
+    await within(1000, async () => {
+      const jwks = await json(await fetch(`${url}/.well-known/jwks.json`))
+      return jwks.keys.some((k: { kid: string }) => k.kid === key.kid)
+    })
+    const keys = await cliJson(['keys', 'list'], dataDir)
+    assert.deepEqual(keys.map((k: { state: string }) => k.state).sort(), ['active', 'retired'])
+  })
+
+  test('apis create and list', async () => {
+    const api = await cliJson(
+      [
+        'apis',
+        'create',
+        '--identifier',
+        'https://api.example.com',
+        '--scope',
+        'a.read',
+        '--scope',
+        'a.write',
+      ],
+      dataDir,
+    )
+    assert.deepEqual(api.scopes, ['a.read', 'a.write'])
+    const apis = await cliJson(['apis', 'list'], dataDir)
+    assert.equal(apis.length, 1)
+  })
+
+  test('errors: exit status 1 and one line on standard error, nothing on standard output', async () => {
+    for (const args of [
+      ['clients', 'show', 'no-such-client', '--json'],
+      ['clients', 'create', '--json'],
+      ['clients', 'create', '--name', 'x', '--grant', 'password', '--json'],
+      ['clients', 'create', '--name', 'x', '--token-ttl', 'soon', '--json'],
+      ['clients', 'frobnicate'],
+      ['clients', 'create', '--name', 'x', '--bogus-flag'],
+    ]) {
+      const result = await cli(args, dataDir)
+      assert.equal(result.code, 1, args.join(' '))
+      assert.equal(result.stdout, '')
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+      assert.match(result.stderr, /^gatehouse: /)
+    }
+  })
+})

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { basic, json, startTestServer, type TestServer } from './harness.ts'
+
+describe('POST /oauth/token: every refusal has its RFC 6749 status and code', () => {
+  let server: TestServer
+  let client: { id: string; secret: string }
+  let disabled: { id: string; secret: string }
+  before(async () => {
+    server = await startTestServer({ rateLimit: { failuresPerClient: 1000, failuresPerAddress: 1000 } })
+    client = await server.createClient({ scopes: ['prices.read'] })
+    disabled = await server.createClient()
+    await server.admin.clients.setEnabled(disabled.id, false)
+  })
+  after(() => server.stop())
+
+  const form = 'application/x-www-form-urlencoded'
+  const cases: {
+    name: string
+    request: () => RequestInit
+    status: number
+    error: string
+    basicChallenge?: boolean
+  }[] = [
+    {
+      name: 'unknown client',
+      request: () => post({ grant_type: 'client_credentials' }, basic('no-such-client', 'whatever-secret')),
+      status: 401,
+      error: 'invalid_client',
+      basicChallenge: true,
+    },
+    {
+      name: 'wrong secret',
+      request: () => post({ grant_type: 'client_credentials' }, basic(client.id, `${client.secret}x`)),
+      status: 401,
+      error: 'invalid_client',
+      basicChallenge: true,
+    },
+    {
+      name: 'wrong secret in the body',
+      request: () => post({ grant_type: 'client_credentials', client_id: client.id, client_secret: 'nope' }),
+      status: 401,
+      error: 'invalid_client',
+    },
+    {
+      name: 'disabled client',
+      request: () => post({ grant_type: 'client_credentials' }, basic(disabled.id, disabled.secret)),
+      status: 401,
+      error: 'invalid_client',
+      basicChallenge: true,
+    },
+    {
+      name: 'no client authentication at all',
+      request: () => post({ grant_type: 'client_credentials' }),
+      status: 401,
+      error: 'invalid_client',
+    },
+    {
+      name: 'scope not allowed',
+      request: () =>
+        post({ grant_type: 'client_credentials', scope: 'prices.write' }, basic(client.id, client.secret)),
+      status: 400,
+      error: 'invalid_scope',
+    },
+    {
+      name: 'unsupported grant type',
+      request: () => post({ grant_type: 'password' }, basic(client.id, client.secret)),
+      status: 400,
+      error: 'unsupported_grant_type',
+    },
+    {
+      name: 'grant the client is not allowed',
+      request: () => post({ grant_type: 'csp_credentials' }, basic(client.id, client.secret)),
+      status: 400,
+      error: 'unsupported_grant_type',
+    },
+    {
+      name: 'duplicate parameter',
+      request: () =>
+        raw(
+          'grant_type=client_credentials&grant_type=client_credentials',
+          form,
+          basic(client.id, client.secret),
+        ),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'missing grant_type',
+      request: () => post({ scope: 'prices.read' }, basic(client.id, client.secret)),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'wrong content type (JSON)',
+      request: () =>
+        raw(
+          JSON.stringify({ grant_type: 'client_credentials' }),
+          'application/json',
+          basic(client.id, client.secret),
+        ),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'no content type',
+      request: () => ({
+        method: 'POST',
+        headers: { authorization: basic(client.id, client.secret) },
+        body: 'grant_type=client_credentials',
+      }),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'oversized body',
+      request: () =>
+        raw(
+          `grant_type=client_credentials&pad=${'a'.repeat(70 * 1024)}`,
+          form,
+          basic(client.id, client.secret),
+        ),
+      status: 413,
+      error: 'invalid_request',
+    },
+    {
+      name: 'malformed Basic header',
+      request: () => raw('grant_type=client_credentials', form, 'Basic !!!not-base64'),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'Basic header without a colon',
+      request: () =>
+        raw('grant_type=client_credentials', form, `Basic ${Buffer.from('just-an-id').toString('base64')}`),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'two authentication methods at once',
+      request: () =>
+        post(
+          { grant_type: 'client_credentials', client_secret: client.secret },
+          basic(client.id, client.secret),
+        ),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'malformed percent-encoding in the body',
+      request: () =>
+        raw('grant_type=client_credentials&scope=%E0%A4%A', form, basic(client.id, client.secret)),
+      status: 400,
+      error: 'invalid_request',
+    },
+    {
+      name: 'scope with a forbidden character',
+      request: () =>
+        post({ grant_type: 'client_credentials', scope: 'prices"read' }, basic(client.id, client.secret)),
+      status: 400,
+      error: 'invalid_scope',
+    },
+  ]
+
+  for (const c of cases) {
+    test(c.name, async () => {
+      const res = await fetch(`${server.url}/oauth/token`, c.request())
+      const body = await json(res)
+      assert.equal(res.status, c.status)
+      assert.equal(body.error, c.error)
+      assert.equal(typeof body.error_description, 'string')
+      assert.equal(res.headers.get('cache-control'), 'no-store')
+      if (c.basicChallenge) assert.match(res.headers.get('www-authenticate') ?? '', /^Basic /)
+    })
+  }
+
+  test('GET on the token endpoint is a 404 in JSON, not a crash', async () => {
+    const res = await fetch(`${server.url}/oauth/token`)
+    assert.equal(res.status, 404)
+    assert.equal((await json(res)).error, 'not_found')
+  })
+
+  test('the unknown-client and wrong-secret answers are identical', async () => {
+    const a = await fetch(
+      `${server.url}/oauth/token`,
+      post({ grant_type: 'client_credentials' }, basic('nobody', 'x')),
+    )
+    const b = await fetch(
+      `${server.url}/oauth/token`,
+      post({ grant_type: 'client_credentials' }, basic(client.id, 'x')),
+    )
+    assert.deepEqual(await json(a), await json(b))
+  })
+
+  function post(fields: Record<string, string>, authorization?: string): RequestInit {
+    return raw(new URLSearchParams(fields).toString(), form, authorization)
+  }
+  function raw(body: string, contentType: string, authorization?: string): RequestInit {
+    const headers: Record<string, string> = { 'content-type': contentType }
+    if (authorization) headers.authorization = authorization
+    return { method: 'POST', headers, body }
+  }
+})
+
+describe('rate limiting of failed attempts', () => {
+  test('after the per-client limit, even the right secret gets 429 with Retry-After', async () => {
+    const server = await startTestServer({ rateLimit: { failuresPerClient: 3, failuresPerAddress: 1000 } })
+    try {
+      const client = await server.createClient()
+      for (let i = 0; i < 3; i++) {
+        const res = await server.form(
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          { auth: [client.id, 'wrong'] },
+        )
+        assert.equal(res.status, 401)
+      }
+      const res = await server.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { auth: [client.id, client.secret] },
+      )
+      assert.equal(res.status, 429)
+      assert.equal((await json(res)).error, 'too_many_requests')
+      assert.ok(Number(res.headers.get('retry-after')) > 0)
+      const other = await server.createClient()
+      const fine = await server.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { auth: [other.id, other.secret] },
+      )
+      assert.equal(fine.status, 200, 'other clients are unaffected')
+    } finally {
+      await server.stop()
+    }
+  })
+})

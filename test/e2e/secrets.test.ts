@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
+import { join } from 'node:path'
+import { mock, test } from 'node:test'
+import { hashSecret, verifySecret } from '@gatehouse/core'
+import { clientView } from '../../packages/server/src/cli/views.ts'
+import { json, startTestServer } from './harness.ts'
+
+test('a secret never appears in logs, nor in any answer after creation, nor in the database', async () => {
+  const server = await startTestServer({ logLevel: 'trace' })
+  try {
+    const client = await server.createClient()
+    // A secret in the body, in Basic, and (carelessly) in the query string.
+    await server.form('/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: client.id,
+      client_secret: client.secret,
+    })
+    const ok = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.id, client.secret] },
+    )
+    const { access_token } = await json(ok)
+    await server.form(
+      `/oauth/token?client_secret=${client.secret}`,
+      { grant_type: 'client_credentials' },
+      { auth: [client.id, 'wrong'] },
+    )
+
+    const logs = server.logs.join('\n')
+    assert.ok(logs.includes('/oauth/token'), 'requests were logged')
+    assert.equal(logs.includes(client.secret), false, 'the secret is not logged')
+    assert.equal(logs.includes(access_token), false, 'the token is not logged')
+    assert.equal(logs.includes(Buffer.from(`${client.id}:${client.secret}`).toString('base64')), false)
+
+    const shown = JSON.stringify(clientView(await server.admin.clients.get(client.id)))
+    assert.equal(shown.includes(client.secret), false, 'show/list never repeat the secret')
+    assert.equal(shown.includes('s256$'), false, 'nor its hash')
+
+    await server.admin.store.close()
+    const db = readFileSync(join(server.dataDir, 'gatehouse.db')).toString('latin1')
+    const wal = readFileSync(join(server.dataDir, 'gatehouse.db-wal')).toString('latin1')
+    assert.equal((db + wal).includes(client.secret), false, 'the database holds only a hash')
+    assert.ok((db + wal).includes(client.id), 'while the client itself is there')
+  } finally {
+    await server.stop()
+  }
+})
+
+test('generated secrets carry 256 random bits from crypto.randomBytes', async () => {
+  const spy = mock.method(crypto, 'randomBytes')
+  syncBuiltinESMExports()
+  try {
+    const server = await startTestServer()
+    try {
+      spy.mock.resetCalls()
+      const a = await server.createClient()
+      assert.ok(
+        spy.mock.calls.some((call) => call.arguments[0] === 32),
+        'a 32-byte draw made the secret',
+      )
+      const b = await server.createClient()
+      assert.equal(Buffer.from(a.secret, 'base64url').length, 32)
+      assert.notEqual(a.secret, b.secret)
+    } finally {
+      await server.stop()
+    }
+  } finally {
+    spy.mock.restore()
+    syncBuiltinESMExports()
+  }
+})
+
+test('secrets are compared in constant time', async () => {
+  const stored = await hashSecret('correct-horse-battery-staple-0123456789abcd', 'generated')
+  const imported = await hashSecret('imported-secret', 'imported')
+  assert.match(imported, /^scrypt\$/)
+  const spy = mock.method(crypto, 'timingSafeEqual')
+  syncBuiltinESMExports()
+  try {
+    assert.equal(await verifySecret('correct-horse-battery-staple-0123456789abcd', stored), true)
+    assert.equal(await verifySecret('wrong', stored), false)
+    assert.equal(await verifySecret('imported-secret', imported), true)
+    assert.equal(await verifySecret('imported-secreT', imported), false)
+    assert.equal(spy.mock.callCount(), 4, 'every comparison went through timingSafeEqual')
+  } finally {
+    spy.mock.restore()
+    syncBuiltinESMExports()
+  }
+})
+
+test('rotate-secret: the old secret stops at once, or after the grace period', async () => {
+  const server = await startTestServer()
+  try {
+    const client = await server.createClient()
+    const { secret: second } = await server.admin.clients.rotateSecret(client.id, 3600)
+    await new Promise((r) => setTimeout(r, 200))
+    for (const secret of [client.secret, second!]) {
+      const res = await server.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { auth: [client.id, secret] },
+      )
+      assert.equal(res.status, 200, 'both secrets work during the grace period')
+    }
+    const { secret: third } = await server.admin.clients.rotateSecret(client.id, 0)
+    await new Promise((r) => setTimeout(r, 200))
+    for (const secret of [client.secret, second!]) {
+      const res = await server.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { auth: [client.id, secret] },
+      )
+      assert.equal(res.status, 401)
+    }
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      { auth: [client.id, third!] },
+    )
+    assert.equal(res.status, 200)
+  } finally {
+    await server.stop()
+  }
+})
