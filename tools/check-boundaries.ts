@@ -6,7 +6,8 @@ import { join } from 'node:path'
 const rules: { dir: string; forbidden: RegExp; why: string }[] = [
   {
     dir: 'packages/core/src',
-    forbidden: /from '(fastify|pino|prom-client|pg|ioredis|node:sqlite|node:http|node:fs|@gatehouse\/server)[/']/,
+    forbidden:
+      /from '(fastify|pino|prom-client|pg|ioredis|node:sqlite|node:http|node:fs|@gatehouse\/server)[/']/,
     why: 'core knows nothing of HTTP, SQL, files or the server',
   },
 ]
