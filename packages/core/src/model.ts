@@ -63,6 +63,51 @@ export interface SigningKeyRecord {
   retiresAt: number | null
 }
 
+/** Seed 000: a named service's key under a client allowed the `servicekey` grant. */
+export interface ServiceKeyRecord {
+  clientId: string
+  serviceName: string
+  keyHash: string
+  /** What the service may ask for; empty means all of the client's scopes. */
+  scopes: string[]
+  createdAt: number
+}
+
+/** Seed 002: a customer's credential registered under an integrator client. */
+export interface ChildRecord {
+  childKey: string
+  clientId: string
+  name: string
+  secretHash: string
+  enabled: boolean
+  createdAt: number
+  updatedAt: number
+}
+
+/**
+ * Seed 003: an opaque refresh token, stored by the SHA-256 of its value. Tokens rotated from
+ * one another share a family, so that the reuse of a spent one can revoke them all
+ * (RFC 9700 §4.14.2).
+ */
+export interface RefreshTokenRecord {
+  hash: string
+  familyId: string
+  clientId: string
+  subject: string
+  scopes: string[]
+  createdAt: number
+  expiresAt: number
+  spentAt: number | null
+  revoked: boolean
+}
+
+export type RefreshRotation =
+  | { outcome: 'rotated'; previous: RefreshTokenRecord }
+  /** The token was already spent: its whole family is now revoked. */
+  | { outcome: 'reused' }
+  /** Unknown, expired or revoked. */
+  | { outcome: 'invalid' }
+
 export type ChangeKind = 'client' | 'api' | 'key'
 
 /** One entry of the change feed through which other processes learn what to reload. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { ConflictError } from '../errors.ts'
-import type { ClientRecord, SigningKeyRecord } from '../model.ts'
+import type { ClientRecord, RefreshTokenRecord, SigningKeyRecord } from '../model.ts'
 import type { Store } from './port.ts'
 
 /**
@@ -130,6 +130,99 @@ export function storeContract(
       assert.equal(results.filter(Boolean).length, 1)
     })
 
+    test('service keys and children round-trip under their client', async () => {
+      await store.insertClient(sampleClient('c-owner'))
+      const key = { clientId: 'c-owner', serviceName: 'svc', keyHash: 's256$a$b', scopes: ['prices.read'], createdAt: 5 }
+      await store.insertServiceKey(key)
+      assert.deepEqual(await store.getServiceKey('c-owner', 'svc'), key)
+      assert.equal(await store.getServiceKey('c-other', 'svc'), undefined)
+      await assert.rejects(store.insertServiceKey(key), ConflictError)
+
+      const child = {
+        childKey: 'child-1',
+        clientId: 'c-owner',
+        name: 'Customer',
+        secretHash: 's256$c$d',
+        enabled: true,
+        createdAt: 6,
+        updatedAt: 6,
+      }
+      await store.insertChild(child)
+      assert.deepEqual(await store.getChild('child-1'), child)
+      assert.equal(await store.updateChild({ ...child, enabled: false, updatedAt: 7 }), true)
+      assert.equal((await store.getChild('child-1'))?.enabled, false)
+      assert.equal(await store.updateChild({ ...child, childKey: 'nobody' }), false)
+      await assert.rejects(store.insertChild(child), ConflictError)
+    })
+
+    test('refresh tokens rotate once; reuse revokes the family', async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-refresh'))
+      const first = sampleRefresh('h1', 'c-refresh', now)
+      await store.insertRefreshToken(first)
+      assert.deepEqual(await store.getRefreshToken('h1'), first)
+
+      const rotated = await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: now + 1, expiresAt: now + 100 }, now + 1)
+      assert.equal(rotated.outcome, 'rotated')
+      assert.deepEqual(rotated.outcome === 'rotated' && rotated.previous, first)
+      const second = await store.getRefreshToken('h2')
+      assert.equal(second?.familyId, first.familyId)
+      assert.deepEqual(second?.scopes, first.scopes)
+      assert.equal(second?.subject, first.subject)
+      assert.equal((await store.getRefreshToken('h1'))?.spentAt, now + 1)
+
+      const reused = await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: now + 2, expiresAt: now + 100 }, now + 2)
+      assert.equal(reused.outcome, 'reused')
+      assert.equal((await store.getRefreshToken('h2'))?.revoked, true, 'the family is revoked')
+      assert.equal(await store.getRefreshToken('h3'), undefined)
+      const afterRevoke = await store.rotateRefreshToken('h2', { hash: 'h4', createdAt: now + 3, expiresAt: now + 100 }, now + 3)
+      assert.equal(afterRevoke.outcome, 'invalid')
+      assert.equal((await store.rotateRefreshToken('nope', { hash: 'h5', createdAt: now, expiresAt: now + 1 }, now)).outcome, 'invalid')
+    })
+
+    test('an expired refresh token does not rotate; revokeRefreshFamily revokes', async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-expiry'))
+      await store.insertRefreshToken({ ...sampleRefresh('e1', 'c-expiry', now), expiresAt: now - 1 })
+      const expired = await store.rotateRefreshToken('e1', { hash: 'e2', createdAt: now, expiresAt: now + 10 }, now)
+      assert.equal(expired.outcome, 'invalid')
+      await store.insertRefreshToken({ ...sampleRefresh('f1', 'c-expiry', now), familyId: 'fam-f' })
+      await store.revokeRefreshFamily('fam-f')
+      assert.equal((await store.getRefreshToken('f1'))?.revoked, true)
+    })
+
+    test('of concurrent rotations of one refresh token exactly one wins', async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-race'))
+      await store.insertRefreshToken(sampleRefresh('r1', 'c-race', now))
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.rotateRefreshToken('r1', { hash: `r1-next-${i}`, createdAt: now, expiresAt: now + 10 }, now),
+        ),
+      )
+      assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1)
+    })
+
+    test('deleting a client deletes its service keys, children and refresh tokens', async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-cascade'))
+      await store.insertServiceKey({ clientId: 'c-cascade', serviceName: 's', keyHash: 'h', scopes: [], createdAt: 1 })
+      await store.insertChild({
+        childKey: 'cascade-child',
+        clientId: 'c-cascade',
+        name: 'n',
+        secretHash: 'h',
+        enabled: true,
+        createdAt: 1,
+        updatedAt: 1,
+      })
+      await store.insertRefreshToken(sampleRefresh('cascade-rt', 'c-cascade', now))
+      await store.deleteClient('c-cascade')
+      assert.equal(await store.getServiceKey('c-cascade', 's'), undefined)
+      assert.equal(await store.getChild('cascade-child'), undefined)
+      assert.equal(await store.getRefreshToken('cascade-rt'), undefined)
+    })
+
     test('ping answers on a healthy store', async () => {
       await store.ping()
     })
@@ -154,6 +247,20 @@ function sampleClient(clientId: string): ClientRecord {
     sealedSecret: 'v1.iv.body.tag',
     createdAt: 1_700_000_000,
     updatedAt: 1_700_000_001,
+  }
+}
+
+function sampleRefresh(hash: string, clientId: string, now: number): RefreshTokenRecord {
+  return {
+    hash,
+    familyId: `family-${hash}`,
+    clientId,
+    subject: clientId,
+    scopes: ['prices.read'],
+    createdAt: now,
+    expiresAt: now + 100,
+    spentAt: null,
+    revoked: false,
   }
 }
 

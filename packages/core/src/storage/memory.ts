@@ -1,5 +1,15 @@
 import { ConflictError } from '../errors.ts'
-import type { ApiRecord, Change, ChangeKind, ClientRecord, SigningKeyRecord } from '../model.ts'
+import type {
+  ApiRecord,
+  Change,
+  ChangeKind,
+  ChildRecord,
+  ClientRecord,
+  RefreshRotation,
+  RefreshTokenRecord,
+  ServiceKeyRecord,
+  SigningKeyRecord,
+} from '../model.ts'
 import type { Store } from './port.ts'
 
 /** A store in process memory: for tests and for trying Gatehouse without a disk. */
@@ -7,6 +17,9 @@ export class MemoryStore implements Store {
   private readonly clients = new Map<string, ClientRecord>()
   private readonly apis = new Map<string, ApiRecord>()
   private readonly keys = new Map<string, SigningKeyRecord>()
+  private readonly serviceKeys = new Map<string, ServiceKeyRecord>()
+  private readonly children = new Map<string, ChildRecord>()
+  private readonly refreshTokens = new Map<string, RefreshTokenRecord>()
   private readonly changes: Change[] = []
   private readonly used = new Map<string, number>()
   private readonly now: () => number
@@ -37,8 +50,62 @@ export class MemoryStore implements Store {
   }
   async deleteClient(clientId: string) {
     const deleted = this.clients.delete(clientId)
-    if (deleted) this.record('client', clientId)
-    return deleted
+    if (!deleted) return false
+    for (const map of [this.serviceKeys, this.children, this.refreshTokens] as Map<string, { clientId: string }>[]) {
+      for (const [key, value] of map) if (value.clientId === clientId) map.delete(key)
+    }
+    this.record('client', clientId)
+    return true
+  }
+
+  async getServiceKey(clientId: string, serviceName: string) {
+    return copy(this.serviceKeys.get(serviceKeyId(clientId, serviceName)))
+  }
+  async insertServiceKey(key: ServiceKeyRecord) {
+    const id = serviceKeyId(key.clientId, key.serviceName)
+    if (this.serviceKeys.has(id)) throw new ConflictError(`service ${key.serviceName} exists`)
+    this.serviceKeys.set(id, copy(key)!)
+  }
+
+  async getChild(childKey: string) {
+    return copy(this.children.get(childKey))
+  }
+  async insertChild(child: ChildRecord) {
+    if (this.children.has(child.childKey)) throw new ConflictError(`child ${child.childKey} exists`)
+    this.children.set(child.childKey, copy(child)!)
+  }
+  async updateChild(child: ChildRecord) {
+    if (!this.children.has(child.childKey)) return false
+    this.children.set(child.childKey, copy(child)!)
+    return true
+  }
+
+  async getRefreshToken(hash: string) {
+    return copy(this.refreshTokens.get(hash))
+  }
+  async insertRefreshToken(token: RefreshTokenRecord) {
+    if (this.refreshTokens.has(token.hash)) throw new ConflictError('refresh token exists')
+    this.refreshTokens.set(token.hash, copy(token)!)
+  }
+  async rotateRefreshToken(
+    hash: string,
+    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    now: number,
+  ): Promise<RefreshRotation> {
+    // No await between read and write: JavaScript runs this to the end, so it is atomic.
+    const current = this.refreshTokens.get(hash)
+    if (!current || current.revoked || current.expiresAt <= now) return { outcome: 'invalid' }
+    if (current.spentAt !== null) {
+      this.revokeFamily(current.familyId)
+      return { outcome: 'reused' }
+    }
+    const previous = copy(current)!
+    current.spentAt = now
+    this.refreshTokens.set(next.hash, { ...previous, ...next, spentAt: null, revoked: false })
+    return { outcome: 'rotated', previous }
+  }
+  async revokeRefreshFamily(familyId: string) {
+    this.revokeFamily(familyId)
   }
 
   async listApis() {
@@ -86,9 +153,17 @@ export class MemoryStore implements Store {
   async ping() {}
   async close() {}
 
+  private revokeFamily(familyId: string) {
+    for (const token of this.refreshTokens.values()) if (token.familyId === familyId) token.revoked = true
+  }
+
   private record(kind: ChangeKind, id: string) {
     this.changes.push({ seq: this.changes.length + 1, kind, id })
   }
+}
+
+function serviceKeyId(clientId: string, serviceName: string): string {
+  return JSON.stringify([clientId, serviceName])
 }
 
 function copy<T>(value: T | undefined): T | undefined {

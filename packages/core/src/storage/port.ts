@@ -1,4 +1,13 @@
-import type { ApiRecord, Change, ClientRecord, SigningKeyRecord } from '../model.ts'
+import type {
+  ApiRecord,
+  Change,
+  ChildRecord,
+  ClientRecord,
+  RefreshRotation,
+  RefreshTokenRecord,
+  ServiceKeyRecord,
+  SigningKeyRecord,
+} from '../model.ts'
 
 /**
  * The storage port. Every mutation appends to the change feed in the same transaction, so
@@ -16,6 +25,28 @@ export interface Store {
   /** Replaces the record; false when no client has that id. */
   updateClient(client: ClientRecord): Promise<boolean>
   deleteClient(clientId: string): Promise<boolean>
+
+  /** Deleting a client deletes its service keys, children and refresh tokens. */
+  getServiceKey(clientId: string, serviceName: string): Promise<ServiceKeyRecord | undefined>
+  insertServiceKey(key: ServiceKeyRecord): Promise<void>
+
+  getChild(childKey: string): Promise<ChildRecord | undefined>
+  insertChild(child: ChildRecord): Promise<void>
+  updateChild(child: ChildRecord): Promise<boolean>
+
+  getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>
+  insertRefreshToken(token: RefreshTokenRecord): Promise<void>
+  /**
+   * Spends the token `hash` and stores its successor in one atomic step; the successor
+   * inherits family, client, subject and scopes. Of two concurrent rotations of one token,
+   * exactly one is `rotated`. A token already spent is `reused`, and its family is revoked.
+   */
+  rotateRefreshToken(
+    hash: string,
+    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    now: number,
+  ): Promise<RefreshRotation>
+  revokeRefreshFamily(familyId: string): Promise<void>
 
   listApis(): Promise<ApiRecord[]>
   insertApi(api: ApiRecord): Promise<void>

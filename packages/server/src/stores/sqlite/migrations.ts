@@ -44,4 +44,38 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX used_once_expires ON used_once (expires_at);
   `,
+  `
+  CREATE TABLE service_keys (
+    client_id    TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    service_name TEXT NOT NULL,
+    key_hash     TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (client_id, service_name)
+  ) STRICT;
+  CREATE TABLE children (
+    child_key   TEXT PRIMARY KEY,
+    client_id   TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    enabled     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX children_client ON children (client_id);
+  CREATE TABLE refresh_tokens (
+    hash       TEXT PRIMARY KEY,
+    family_id  TEXT NOT NULL,
+    client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    subject    TEXT NOT NULL,
+    scopes     TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    spent_at   INTEGER,
+    revoked    INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+  CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id);
+  CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+  `,
 ]

@@ -5,8 +5,12 @@ import {
   type ApiRecord,
   type Change,
   type ChangeKind,
+  type ChildRecord,
   type ClientRecord,
   ConflictError,
+  type RefreshRotation,
+  type RefreshTokenRecord,
+  type ServiceKeyRecord,
   type SigningKeyRecord,
   StorageUnavailableError,
   type Store,
@@ -75,6 +79,91 @@ export class SqliteStore implements Store {
       if (changes > 0) this.record('client', clientId)
       return changes > 0
     })
+  }
+
+  async getServiceKey(clientId: string, serviceName: string) {
+    const row = this.sql('SELECT * FROM service_keys WHERE client_id = ? AND service_name = ?').get(clientId, serviceName) as
+      | Row
+      | undefined
+    return row
+      ? {
+          clientId: String(row.client_id),
+          serviceName: String(row.service_name),
+          keyHash: String(row.key_hash),
+          scopes: JSON.parse(String(row.scopes)),
+          createdAt: Number(row.created_at),
+        }
+      : undefined
+  }
+  async insertServiceKey(key: ServiceKeyRecord) {
+    this.unique(`service ${key.serviceName} exists`, () =>
+      this.sql('INSERT INTO service_keys (client_id, service_name, key_hash, scopes, created_at) VALUES (?,?,?,?,?)').run(
+        key.clientId,
+        key.serviceName,
+        key.keyHash,
+        JSON.stringify(key.scopes),
+        key.createdAt,
+      ),
+    )
+  }
+
+  async getChild(childKey: string) {
+    const row = this.sql('SELECT * FROM children WHERE child_key = ?').get(childKey) as Row | undefined
+    return row ? toChild(row) : undefined
+  }
+  async insertChild(child: ChildRecord) {
+    this.unique(`child ${child.childKey} exists`, () =>
+      this.sql(
+        'INSERT INTO children (child_key, client_id, name, secret_hash, enabled, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+      ).run(...childRow(child)),
+    )
+  }
+  async updateChild(child: ChildRecord) {
+    const [key, ...rest] = childRow(child)
+    const { changes } = this.sql(
+      'UPDATE children SET client_id = ?, name = ?, secret_hash = ?, enabled = ?, created_at = ?, updated_at = ? WHERE child_key = ?',
+    ).run(...rest, key as string)
+    return changes > 0
+  }
+
+  async getRefreshToken(hash: string) {
+    const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
+    return row ? toRefreshToken(row) : undefined
+  }
+  async insertRefreshToken(token: RefreshTokenRecord) {
+    this.unique('refresh token exists', () =>
+      this.sql(
+        `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
+         VALUES (?,?,?,?,?,?,?,?,?)`,
+      ).run(...refreshRow(token)),
+    )
+  }
+  async rotateRefreshToken(
+    hash: string,
+    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    now: number,
+  ): Promise<RefreshRotation> {
+    // BEGIN IMMEDIATE takes the write lock first, so the read and the writes below see no
+    // other writer in between, in this process or another.
+    return this.transaction((): RefreshRotation => {
+      const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
+      const current = row ? toRefreshToken(row) : undefined
+      if (!current || current.revoked || current.expiresAt <= now) return { outcome: 'invalid' }
+      if (current.spentAt !== null) {
+        this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(current.familyId)
+        return { outcome: 'reused' }
+      }
+      this.sql('UPDATE refresh_tokens SET spent_at = ? WHERE hash = ?').run(now, hash)
+      this.sql(
+        `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
+         VALUES (?,?,?,?,?,?,?,?,?)`,
+      ).run(...refreshRow({ ...current, ...next, spentAt: null, revoked: false }))
+      if (Math.random() < 0.01) this.sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now)
+      return { outcome: 'rotated', previous: current }
+    })
+  }
+  async revokeRefreshFamily(familyId: string) {
+    this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(familyId)
   }
 
   async listApis() {
@@ -256,6 +345,50 @@ function clientRow(c: ClientRecord): SQLInputValue[] {
     c.createdAt,
     c.updatedAt,
   ]
+}
+
+function childRow(c: ChildRecord): SQLInputValue[] {
+  return [c.childKey, c.clientId, c.name, c.secretHash, c.enabled ? 1 : 0, c.createdAt, c.updatedAt]
+}
+
+function toChild(row: Row): ChildRecord {
+  return {
+    childKey: String(row.child_key),
+    clientId: String(row.client_id),
+    name: String(row.name),
+    secretHash: String(row.secret_hash),
+    enabled: row.enabled === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  }
+}
+
+function refreshRow(t: RefreshTokenRecord): SQLInputValue[] {
+  return [
+    t.hash,
+    t.familyId,
+    t.clientId,
+    t.subject,
+    JSON.stringify(t.scopes),
+    t.createdAt,
+    t.expiresAt,
+    t.spentAt,
+    t.revoked ? 1 : 0,
+  ]
+}
+
+function toRefreshToken(row: Row): RefreshTokenRecord {
+  return {
+    hash: String(row.hash),
+    familyId: String(row.family_id),
+    clientId: String(row.client_id),
+    subject: String(row.subject),
+    scopes: JSON.parse(String(row.scopes)),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    spentAt: row.spent_at === null ? null : Number(row.spent_at),
+    revoked: row.revoked === 1,
+  }
 }
 
 function toClient(row: Row): ClientRecord {
