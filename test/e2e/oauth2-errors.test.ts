@@ -72,7 +72,7 @@ describe('POST /oauth/token: every refusal has its RFC 6749 status and code', ()
       name: 'grant the client is not allowed',
       request: () => post({ grant_type: 'csp_credentials' }, basic(client.id, client.secret)),
       status: 400,
-      error: 'unsupported_grant_type',
+      error: 'unauthorized_client',
     },
     {
       name: 'duplicate parameter',

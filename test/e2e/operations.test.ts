@@ -55,7 +55,12 @@ test('discovery documents agree and JWKS may be read cross-origin', async () => 
     const rfc8414 = await fetch(`${server.url}/.well-known/oauth-authorization-server`)
     assert.deepEqual(await json(rfc8414), oidc)
     assert.equal(oidc.token_endpoint, `${server.issuer}/oauth/token`)
-    assert.deepEqual(oidc.grant_types_supported, ['client_credentials'])
+    assert.deepEqual(oidc.grant_types_supported, [
+      'client_credentials',
+      'csp_credentials',
+      'client_pc_credentials',
+      'refresh_token',
+    ])
     const jwks = await fetch(`${server.url}/.well-known/jwks.json`)
     assert.equal(jwks.headers.get('access-control-allow-origin'), '*')
     assert.match(jwks.headers.get('cache-control') ?? '', /max-age=\d+/)

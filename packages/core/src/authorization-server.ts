@@ -1,10 +1,22 @@
 import type { ClientAuthenticator } from './auth/client-authenticator.ts'
 import type { ClientCredentials } from './auth/credentials.ts'
 import { OAuthError } from './errors.ts'
-import type { GrantDeps, TokenResult } from './grants/grant.ts'
+import type { GrantDeps, GrantHandler, TokenResult } from './grants/grant.ts'
 import type { GrantRegistry } from './grants/registry.ts'
 import type { ClientRecord } from './model.ts'
 import type { FailureLimiter } from './rate-limit.ts'
+
+/** What an endpoint allows, from its configuration: data, not code. */
+export interface EndpointPolicy {
+  /** The grant types this endpoint takes. */
+  grants: readonly string[]
+  /** Access-token lifetime unless the client sets its own, in seconds. */
+  defaultTtl: number
+  /** Client credentials here also return a refresh token to clients allowed that grant. */
+  offerRefreshToken: boolean
+  /** A refresh token alone, without client authentication, identifies the client (seed 003). */
+  refreshWithoutClientAuth: boolean
+}
 
 /** A token request as every dialect hands it to core, whatever its wire shape. */
 export interface TokenRequest {
@@ -12,8 +24,7 @@ export interface TokenRequest {
   credentials: ClientCredentials | undefined
   /** Grant parameters; duplicates were already refused by the dialect's parser. */
   parameters: Readonly<Record<string, string>>
-  /** The endpoint's default access-token lifetime, in seconds. */
-  defaultTtl: number
+  policy: EndpointPolicy
   remoteAddress: string
 }
 
@@ -23,8 +34,8 @@ export interface RateLimits {
 }
 
 /**
- * The token endpoint's decisions, free of HTTP: limit, authenticate, pick the grant, check
- * the client may use it, hand over only the grant's declared parameters.
+ * The token endpoint's decisions, free of HTTP: pick the grant, limit, authenticate, check
+ * the client may use the grant, hand over only the grant's declared parameters.
  */
 export class AuthorizationServer {
   private readonly grants: GrantRegistry
@@ -48,47 +59,79 @@ export class AuthorizationServer {
   }
 
   async token(request: TokenRequest): Promise<TokenResult> {
-    if (!request.grantType) throw new OAuthError('invalid_request', 'The grant_type parameter is missing.')
-    if (!request.credentials) throw new OAuthError('invalid_client', 'Client authentication is required.')
-    await this.checkLimits(request.credentials.clientId, request.remoteAddress)
-    const client = await this.authenticate(request.credentials, request.remoteAddress)
-    const handler = this.grants.get(request.grantType)
+    const { grantType, policy } = request
+    if (!grantType) throw new OAuthError('invalid_request', 'The grant_type parameter is missing.')
+    const handler = policy.grants.includes(grantType) ? this.grants.get(grantType) : undefined
     if (!handler)
-      throw new OAuthError(
-        'unsupported_grant_type',
-        `The grant type "${request.grantType}" is not supported.`,
-      )
-    if (!client.grants.includes(handler.grantType) || (client.isPublic && !handler.allowsPublicClients)) {
-      throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
-    }
+      throw new OAuthError('unsupported_grant_type', `The grant type "${grantType}" is not supported here.`)
     const parameters: Record<string, string> = {}
     for (const name of handler.parameters) {
       const value = request.parameters[name]
       if (value !== undefined) parameters[name] = value
     }
-    return handler.handle({ client, parameters, ttl: client.tokenTtl ?? request.defaultTtl }, this.deps)
+
+    const client = await this.identify(request, handler, parameters)
+    if (!client.grants.includes(handler.grantType) || (client.isPublic && !handler.allowsPublicClients)) {
+      throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
+    }
+    return handler.handle(
+      {
+        client,
+        parameters,
+        ttl: client.tokenTtl ?? policy.defaultTtl,
+        offerRefreshToken: policy.offerRefreshToken,
+      },
+      this.deps,
+    )
   }
 
-  private async authenticate(credentials: ClientCredentials, address: string): Promise<ClientRecord> {
+  private async identify(
+    request: TokenRequest,
+    handler: GrantHandler,
+    parameters: Record<string, string>,
+  ): Promise<ClientRecord> {
+    const address = `address:${request.remoteAddress}`
+    if (request.credentials) {
+      const clientKey = `client:${request.credentials.clientId}`
+      await this.checkLimits([clientKey, address])
+      return this.counting([clientKey, address], () => this.authenticator.authenticate(request.credentials!))
+    }
+    if (handler.identifyClient && request.policy.refreshWithoutClientAuth) {
+      await this.checkLimits([address])
+      const client = await this.counting([address], () => handler.identifyClient!(parameters, this.deps))
+      // A disabled client's refresh tokens are refused like unknown ones.
+      if (!client.enabled)
+        throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.')
+      return client
+    }
+    throw new OAuthError('invalid_client', 'Client authentication is required.')
+  }
+
+  /** Runs an authentication step; a failure counts against each key's limit. */
+  private async counting<T>(keys: string[], step: () => Promise<T>): Promise<T> {
     try {
-      return await this.authenticator.authenticate(credentials)
+      return await step()
     } catch (error) {
-      if (error instanceof OAuthError && error.code === 'invalid_client') {
-        await Promise.all([
-          this.limiter.recordFailure(`client:${credentials.clientId}`),
-          this.limiter.recordFailure(`address:${address}`),
-        ])
+      if (
+        error instanceof OAuthError &&
+        (error.code === 'invalid_client' || error.code === 'invalid_grant')
+      ) {
+        await Promise.all(keys.map((key) => this.limiter.recordFailure(key)))
       }
       throw error
     }
   }
 
-  private async checkLimits(clientId: string, address: string): Promise<void> {
-    const [byClient, byAddress] = await Promise.all([
-      this.limiter.blockedFor(`client:${clientId}`, this.limits.failuresPerClient),
-      this.limiter.blockedFor(`address:${address}`, this.limits.failuresPerAddress),
-    ])
-    const wait = Math.max(byClient, byAddress)
+  private async checkLimits(keys: string[]): Promise<void> {
+    const waits = await Promise.all(
+      keys.map((key) =>
+        this.limiter.blockedFor(
+          key,
+          key.startsWith('client:') ? this.limits.failuresPerClient : this.limits.failuresPerAddress,
+        ),
+      ),
+    )
+    const wait = Math.max(0, ...waits)
     if (wait > 0) {
       throw new OAuthError('too_many_requests', 'Too many failed attempts; try again later.', {
         retryAfter: wait,

@@ -1,11 +1,15 @@
 import { ClientAuthenticator } from './auth/client-authenticator.ts'
+import { SignatureVerifier } from './auth/signature.ts'
 import { AuthorizationServer } from './authorization-server.ts'
 import type { MasterKeyCipher } from './cipher.ts'
 import { ClientDirectory } from './clients/client-directory.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config/schema.ts'
+import { childCredentialsGrant } from './grants/child-credentials.ts'
 import { clientCredentialsGrant } from './grants/client-credentials.ts'
+import { refreshTokenGrant } from './grants/refresh-token.ts'
 import { GrantRegistry } from './grants/registry.ts'
+import { serviceKeyGrant } from './grants/service-key.ts'
 import { KeyManager } from './keys/key-manager.ts'
 import { KeyRing } from './keys/key-ring.ts'
 import type { SigningKeyRecord } from './model.ts'
@@ -14,6 +18,7 @@ import { ChangeFeed } from './storage/change-feed.ts'
 import type { Store } from './storage/port.ts'
 import { AccessTokenIssuer } from './tokens/access-token.ts'
 import { AudienceResolver } from './tokens/audience.ts'
+import { RefreshTokenService } from './tokens/refresh-tokens.ts'
 
 export interface GatehouseOptions {
   config: Config
@@ -66,15 +71,28 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   changes.on('api', async () => audiences.load(await store.listApis()))
   await changes.start()
 
-  const grants = new GrantRegistry().register(clientCredentialsGrant)
+  const grants = new GrantRegistry()
+    .register(clientCredentialsGrant)
+    .register(serviceKeyGrant)
+    .register(childCredentialsGrant('csp_credentials'))
+    .register(childCredentialsGrant('client_pc_credentials'))
+    .register(refreshTokenGrant)
+  const signatures = new SignatureVerifier({
+    store,
+    cipher,
+    clock,
+    window: config.endpoints.signature.window,
+  })
   const authorizationServer = new AuthorizationServer({
     grants,
-    authenticator: new ClientAuthenticator({ clients, clock }),
+    authenticator: new ClientAuthenticator({ clients, clock, signatures }),
     limiter: options.limiter ?? new MemoryFailureLimiter(() => clock.now()),
     limits: config.rateLimit,
     deps: {
       tokens: new AccessTokenIssuer({ keys, clock, issuer: options.issuer, typ: config.tokens.typ }),
       audiences,
+      refreshTokens: new RefreshTokenService({ store, clock, ttl: config.tokens.refreshTokenTtl }),
+      clients,
       store,
       clock,
     },

@@ -1,6 +1,11 @@
 export { ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
 export type { AuthMethod, ClientCredentials } from './auth/credentials.ts'
-export { AuthorizationServer, type RateLimits, type TokenRequest } from './authorization-server.ts'
+export {
+  AuthorizationServer,
+  type EndpointPolicy,
+  type RateLimits,
+  type TokenRequest,
+} from './authorization-server.ts'
 export { MasterKeyCipher } from './cipher.ts'
 export { ApiService } from './clients/api-service.ts'
 export { ClientDirectory } from './clients/client-directory.ts'
@@ -10,6 +15,7 @@ export {
   type CreateClientInput,
   ValidationError,
 } from './clients/client-service.ts'
+export { CredentialService } from './clients/credential-service.ts'
 export { type Clock, ManualClock, nowSeconds, systemClock } from './clock.ts'
 export { type Config, ConfigError, type ConfigInput, configSchema, parseConfig } from './config/schema.ts'
 export {

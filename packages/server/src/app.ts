@@ -3,7 +3,7 @@ import { type Config, type Gatehouse, OAuthError, type Store } from '@gatehouse/
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { TokenDialect } from './dialects/dialect.ts'
-import { oauth2Dialect } from './dialects/oauth2/oauth2-dialect.ts'
+import { enabledDialects } from './dialects/index.ts'
 import type { Metrics } from './metrics.ts'
 import { mountDiscovery } from './routes/discovery.ts'
 import { mountHealth } from './routes/health.ts'
@@ -18,13 +18,6 @@ export interface AppDeps {
   store: Store
   metrics: Metrics
   logger: Logger
-}
-
-/** The enabled token dialects, in the order their routes are mounted. */
-export function enabledDialects(config: Config): TokenDialect[] {
-  const dialects: TokenDialect[] = []
-  if (config.endpoints.oauth2.enabled) dialects.push(oauth2Dialect(config.endpoints.oauth2))
-  return dialects
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {

@@ -4,6 +4,7 @@ import { OAuthError } from '../errors.ts'
 import type { ClientRecord } from '../model.ts'
 import { verifySecret } from '../secrets.ts'
 import type { ClientCredentials } from './credentials.ts'
+import type { SignatureVerifier } from './signature.ts'
 
 /**
  * Authenticates clients. An unknown client, a wrong secret and a disabled client get the
@@ -12,10 +13,12 @@ import type { ClientCredentials } from './credentials.ts'
 export class ClientAuthenticator {
   private readonly clients: ClientDirectory
   private readonly clock: Clock
+  private readonly signatures: SignatureVerifier
 
-  constructor(options: { clients: ClientDirectory; clock: Clock }) {
+  constructor(options: { clients: ClientDirectory; clock: Clock; signatures: SignatureVerifier }) {
     this.clients = options.clients
     this.clock = options.clock
+    this.signatures = options.signatures
   }
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
@@ -27,6 +30,9 @@ export class ClientAuthenticator {
   private async proves(client: ClientRecord, credentials: ClientCredentials): Promise<boolean> {
     if (credentials.method === 'none') return client.isPublic
     if (client.isPublic) return false
+    if (credentials.method === 'signature') {
+      return this.signatures.verify(client, credentials.time, credentials.signature)
+    }
     const now = nowSeconds(this.clock)
     // Check every live secret, so that the timing does not say which one matched.
     let matched = false

@@ -37,6 +37,8 @@ export const configSchema = z
         defaultAudience: z.string().min(1).optional(),
         /** Upper bound for any lifetime a client may set; retired keys stay published this long. */
         maxTtl: seconds.default(86400),
+        /** Lifetime of refresh tokens (seed 003: 30 days). */
+        refreshTokenTtl: seconds.default(30 * 86400),
       })
       .strict()
       .prefault({}),
@@ -60,7 +62,30 @@ export const configSchema = z
     changePollInterval: z.number().int().min(50).max(1000).default(250),
     endpoints: z
       .object({
+        /** RFC 6749, and seed 002's parent/child grants. */
         oauth2: endpoint({ path: '/oauth/token', tokenTtl: 3600 }),
+        /** Seed 000: the service-key grant. */
+        servicekey: endpoint({ path: '/connect/token', tokenTtl: 7200 }),
+        /** Seed 001: MD5 signature authentication. */
+        signature: z
+          .object({
+            enabled: z.boolean().default(true),
+            path: path.default('/api/TokenAuth/Authenticate'),
+            tokenTtl: seconds.default(86400),
+            /** How far `time` may lie from the server's clock, in seconds. */
+            window: seconds.default(300),
+          })
+          .strict()
+          .prefault({}),
+        /** Seed 003: token with refresh; serves {basePath}/token and {basePath}/token/refreshment. */
+        refreshable: z
+          .object({
+            enabled: z.boolean().default(true),
+            basePath: path.default('/amsu-analysis/v2'),
+            tokenTtl: seconds.default(86400),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

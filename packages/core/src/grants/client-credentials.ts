@@ -1,5 +1,6 @@
 import { grantScopes } from '../tokens/scope.ts'
-import type { GrantDeps, GrantHandler, GrantRequest, TokenResult } from './grant.ts'
+import type { GrantHandler } from './grant.ts'
+import { issueTokenResult } from './issue.ts'
 
 /** RFC 6749 §4.4: the client acts on its own behalf, so it is also the subject. */
 export const clientCredentialsGrant: GrantHandler = {
@@ -7,19 +8,12 @@ export const clientCredentialsGrant: GrantHandler = {
   parameters: new Set(['scope']),
   allowsPublicClients: false,
 
-  async handle({ client, parameters, ttl }: GrantRequest, deps: GrantDeps): Promise<TokenResult> {
+  async handle({ client, parameters, ttl, offerRefreshToken }, deps) {
     const scopes = grantScopes(client.scopes, parameters.scope)
-    const issued = await deps.tokens.issue({
-      clientId: client.clientId,
-      subject: client.clientId,
-      scopes,
-      audience: deps.audiences.resolve(scopes),
-      ttl,
-    })
-    return { accessToken: issued.token, tokenType: 'bearer', expiresIn: issued.expiresIn, ...scopeOf(scopes) }
+    const refreshToken =
+      offerRefreshToken && client.grants.includes('refresh_token')
+        ? await deps.refreshTokens.issue({ clientId: client.clientId, subject: client.clientId, scopes })
+        : undefined
+    return issueTokenResult(deps, { client, subject: client.clientId, scopes, ttl, refreshToken })
   },
-}
-
-export function scopeOf(scopes: readonly string[]): { scope?: string } {
-  return scopes.length > 0 ? { scope: scopes.join(' ') } : {}
 }

@@ -1,8 +1,10 @@
+import type { ClientDirectory } from '../clients/client-directory.ts'
 import type { Clock } from '../clock.ts'
 import type { ClientRecord, GrantType } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 import type { AccessTokenIssuer } from '../tokens/access-token.ts'
 import type { AudienceResolver } from '../tokens/audience.ts'
+import type { RefreshTokenService } from '../tokens/refresh-tokens.ts'
 
 /** What a grant handler gets: an authenticated client and only the parameters it declared. */
 export interface GrantRequest {
@@ -10,11 +12,15 @@ export interface GrantRequest {
   parameters: Readonly<Record<string, string>>
   /** The access-token lifetime: the client's own, else the endpoint's default. */
   ttl: number
+  /** The endpoint hands out refresh tokens (seed 003) to clients allowed that grant. */
+  offerRefreshToken: boolean
 }
 
 export interface GrantDeps {
   tokens: AccessTokenIssuer
   audiences: AudienceResolver
+  refreshTokens: RefreshTokenService
+  clients: ClientDirectory
   store: Store
   clock: Clock
 }
@@ -34,5 +40,10 @@ export interface GrantHandler {
   readonly parameters: ReadonlySet<string>
   /** Whether a public client (no secret) may use this grant. */
   readonly allowsPublicClients: boolean
+  /**
+   * For a grant whose own credential names the client (a refresh token), at an endpoint
+   * that takes it without client authentication: finds that client, or throws invalid_grant.
+   */
+  identifyClient?(parameters: Readonly<Record<string, string>>, deps: GrantDeps): Promise<ClientRecord>
   handle(request: GrantRequest, deps: GrantDeps): Promise<TokenResult>
 }

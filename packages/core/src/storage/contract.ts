@@ -132,7 +132,13 @@ export function storeContract(
 
     test('service keys and children round-trip under their client', async () => {
       await store.insertClient(sampleClient('c-owner'))
-      const key = { clientId: 'c-owner', serviceName: 'svc', keyHash: 's256$a$b', scopes: ['prices.read'], createdAt: 5 }
+      const key = {
+        clientId: 'c-owner',
+        serviceName: 'svc',
+        keyHash: 's256$a$b',
+        scopes: ['prices.read'],
+        createdAt: 5,
+      }
       await store.insertServiceKey(key)
       assert.deepEqual(await store.getServiceKey('c-owner', 'svc'), key)
       assert.equal(await store.getServiceKey('c-other', 'svc'), undefined)
@@ -162,7 +168,11 @@ export function storeContract(
       await store.insertRefreshToken(first)
       assert.deepEqual(await store.getRefreshToken('h1'), first)
 
-      const rotated = await store.rotateRefreshToken('h1', { hash: 'h2', createdAt: now + 1, expiresAt: now + 100 }, now + 1)
+      const rotated = await store.rotateRefreshToken(
+        'h1',
+        { hash: 'h2', createdAt: now + 1, expiresAt: now + 100 },
+        now + 1,
+      )
       assert.equal(rotated.outcome, 'rotated')
       assert.deepEqual(rotated.outcome === 'rotated' && rotated.previous, first)
       const second = await store.getRefreshToken('h2')
@@ -171,20 +181,36 @@ export function storeContract(
       assert.equal(second?.subject, first.subject)
       assert.equal((await store.getRefreshToken('h1'))?.spentAt, now + 1)
 
-      const reused = await store.rotateRefreshToken('h1', { hash: 'h3', createdAt: now + 2, expiresAt: now + 100 }, now + 2)
+      const reused = await store.rotateRefreshToken(
+        'h1',
+        { hash: 'h3', createdAt: now + 2, expiresAt: now + 100 },
+        now + 2,
+      )
       assert.equal(reused.outcome, 'reused')
       assert.equal((await store.getRefreshToken('h2'))?.revoked, true, 'the family is revoked')
       assert.equal(await store.getRefreshToken('h3'), undefined)
-      const afterRevoke = await store.rotateRefreshToken('h2', { hash: 'h4', createdAt: now + 3, expiresAt: now + 100 }, now + 3)
+      const afterRevoke = await store.rotateRefreshToken(
+        'h2',
+        { hash: 'h4', createdAt: now + 3, expiresAt: now + 100 },
+        now + 3,
+      )
       assert.equal(afterRevoke.outcome, 'invalid')
-      assert.equal((await store.rotateRefreshToken('nope', { hash: 'h5', createdAt: now, expiresAt: now + 1 }, now)).outcome, 'invalid')
+      assert.equal(
+        (await store.rotateRefreshToken('nope', { hash: 'h5', createdAt: now, expiresAt: now + 1 }, now))
+          .outcome,
+        'invalid',
+      )
     })
 
     test('an expired refresh token does not rotate; revokeRefreshFamily revokes', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-expiry'))
       await store.insertRefreshToken({ ...sampleRefresh('e1', 'c-expiry', now), expiresAt: now - 1 })
-      const expired = await store.rotateRefreshToken('e1', { hash: 'e2', createdAt: now, expiresAt: now + 10 }, now)
+      const expired = await store.rotateRefreshToken(
+        'e1',
+        { hash: 'e2', createdAt: now, expiresAt: now + 10 },
+        now,
+      )
       assert.equal(expired.outcome, 'invalid')
       await store.insertRefreshToken({ ...sampleRefresh('f1', 'c-expiry', now), familyId: 'fam-f' })
       await store.revokeRefreshFamily('fam-f')
@@ -206,7 +232,13 @@ export function storeContract(
     test('deleting a client deletes its service keys, children and refresh tokens', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-cascade'))
-      await store.insertServiceKey({ clientId: 'c-cascade', serviceName: 's', keyHash: 'h', scopes: [], createdAt: 1 })
+      await store.insertServiceKey({
+        clientId: 'c-cascade',
+        serviceName: 's',
+        keyHash: 'h',
+        scopes: [],
+        createdAt: 1,
+      })
       await store.insertChild({
         childKey: 'cascade-child',
         clientId: 'c-cascade',

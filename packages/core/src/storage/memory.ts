@@ -51,7 +51,10 @@ export class MemoryStore implements Store {
   async deleteClient(clientId: string) {
     const deleted = this.clients.delete(clientId)
     if (!deleted) return false
-    for (const map of [this.serviceKeys, this.children, this.refreshTokens] as Map<string, { clientId: string }>[]) {
+    for (const map of [this.serviceKeys, this.children, this.refreshTokens] as Map<
+      string,
+      { clientId: string }
+    >[]) {
       for (const [key, value] of map) if (value.clientId === clientId) map.delete(key)
     }
     this.record('client', clientId)

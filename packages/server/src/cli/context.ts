@@ -1,9 +1,12 @@
 import {
   ApiService,
+  type ChildRecord,
   ClientService,
   type Config,
+  CredentialService,
   KeyManager,
   MasterKeyCipher,
+  type ServiceKeyRecord,
   type Store,
   systemClock,
 } from '@gatehouse/core'
@@ -23,6 +26,17 @@ export interface AdminContext {
   store: Store
   clients: ClientService
   apis: ApiService
+  serviceKeys: {
+    create(input: {
+      clientId: string
+      serviceName: string
+      scopes?: string[]
+    }): Promise<{ record: ServiceKeyRecord; serviceKey: string }>
+  }
+  children: {
+    create(input: { clientId: string; name: string }): Promise<{ record: ChildRecord; childSecret: string }>
+    setEnabled(childKey: string, enabled: boolean): Promise<ChildRecord>
+  }
   keys: KeyManager
   close(): Promise<void>
 }
@@ -32,11 +46,17 @@ export function openAdmin(flags: StorageFlags): AdminContext {
   const cipher = new MasterKeyCipher(loadMasterKey(config.dataDir).key)
   const store = openStore(config)
   const clock = systemClock
+  const credentials = new CredentialService({ store, clock })
   return {
     config,
     store,
     clients: new ClientService({ store, cipher, clock, maxTtl: config.tokens.maxTtl }),
     apis: new ApiService({ store, clock }),
+    serviceKeys: { create: (input) => credentials.createServiceKey(input) },
+    children: {
+      create: (input) => credentials.createChild(input),
+      setEnabled: (childKey, enabled) => credentials.setChildEnabled(childKey, enabled),
+    },
     keys: new KeyManager({
       store,
       cipher,

@@ -9,6 +9,7 @@ import {
 import { apiCommands } from './apis.ts'
 import { clientCommands } from './clients.ts'
 import type { Command } from './command.ts'
+import { credentialCommands } from './credentials.ts'
 import { UsageError } from './errors.ts'
 import { keyCommands } from './keys.ts'
 import { createOutput } from './output.ts'
@@ -17,6 +18,7 @@ import { serveCommand } from './serve.ts'
 const commands: Record<string, Command> = {
   serve: serveCommand,
   ...clientCommands,
+  ...credentialCommands,
   ...apiCommands,
   ...keyCommands,
 }

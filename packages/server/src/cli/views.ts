@@ -1,7 +1,9 @@
 import {
   type ApiRecord,
+  type ChildRecord,
   type ClientRecord,
   keyState,
+  type ServiceKeyRecord,
   type SigningKeyRecord,
   unpublishesAt,
 } from '@gatehouse/core'
@@ -47,4 +49,25 @@ export function apiView(api: ApiRecord): Record<string, unknown> {
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString()
+}
+
+export function serviceKeyView(key: ServiceKeyRecord, serviceKey?: string): Record<string, unknown> {
+  return {
+    service_name: key.serviceName,
+    ...(serviceKey !== undefined ? { service_key: serviceKey } : {}),
+    client_id: key.clientId,
+    scopes: key.scopes,
+    created_at: iso(key.createdAt),
+  }
+}
+
+export function childView(child: ChildRecord, childSecret?: string): Record<string, unknown> {
+  return {
+    child_key: child.childKey,
+    ...(childSecret !== undefined ? { child_secret: childSecret } : {}),
+    client_id: child.clientId,
+    name: child.name,
+    enabled: child.enabled,
+    created_at: iso(child.createdAt),
+  }
 }

@@ -1,5 +1,6 @@
 import type { OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
 import type { HttpInput, HttpReply } from '../http/types.ts'
+import type { DialectRoute } from './description.ts'
 
 /**
  * A wire dialect: a thin adapter between one token API's request and answer shapes and core.
@@ -8,9 +9,11 @@ import type { HttpInput, HttpReply } from '../http/types.ts'
 export interface TokenDialect {
   /** Name used in metrics and logs. */
   readonly name: string
-  readonly routes: readonly { method: 'POST' | 'PUT'; path: string }[]
+  readonly routes: readonly DialectRoute[]
+  /** The grant types the endpoint takes, for discovery. */
+  readonly grants: readonly string[]
   /** Shape errors only; throws OAuthError('invalid_request', …) on a malformed request. */
-  parse(http: HttpInput): TokenRequest
+  parse(http: HttpInput, route: DialectRoute): TokenRequest
   render(result: TokenResult): HttpReply
   /** `request` is present when parsing succeeded, so the error can depend on how the client authenticated. */
   renderError(error: OAuthError, request?: TokenRequest): HttpReply

@@ -15,7 +15,7 @@ export function mountDiscovery(
     issuer,
     ...(deps.oauth2 ? { token_endpoint: `${issuer}${deps.oauth2.routes[0]!.path}` } : {}),
     jwks_uri: `${issuer}/.well-known/jwks.json`,
-    grant_types_supported: gatehouse.grants.types(),
+    grant_types_supported: deps.oauth2?.grants ?? [],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // Machine-to-machine only: no authorization endpoint, so no response types.
     response_types_supported: [],

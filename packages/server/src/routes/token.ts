@@ -1,5 +1,6 @@
 import { type AuthorizationServer, type OAuthError, type TokenRequest, toOAuthError } from '@gatehouse/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { DialectRoute } from '../dialects/description.ts'
 import type { TokenDialect } from '../dialects/dialect.ts'
 import type { HttpInput, HttpReply } from '../http/types.ts'
 import type { Metrics } from '../metrics.ts'
@@ -18,13 +19,13 @@ export function mountDialect(
   dialect: TokenDialect,
   deps: { authorizationServer: AuthorizationServer; metrics: Metrics },
 ): void {
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+  const handler = (route: DialectRoute) => async (request: FastifyRequest, reply: FastifyReply) => {
     const started = process.hrtime.bigint()
     let parsed: TokenRequest | undefined
     let outcome = 'success'
     let answer: HttpReply
     try {
-      parsed = dialect.parse(toHttpInput(request))
+      parsed = dialect.parse(toHttpInput(request), route)
       answer = dialect.render(await deps.authorizationServer.token(parsed))
     } catch (thrown) {
       const error = toOAuthError(thrown)
@@ -41,7 +42,7 @@ export function mountDialect(
     return writeTokenReply(reply, answer)
   }
   for (const route of dialect.routes) {
-    app.route({ method: route.method, url: route.path, handler, config: { dialect } })
+    app.route({ method: route.method, url: route.path, handler: handler(route), config: { dialect } })
   }
 }
 

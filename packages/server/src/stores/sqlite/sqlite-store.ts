@@ -82,9 +82,10 @@ export class SqliteStore implements Store {
   }
 
   async getServiceKey(clientId: string, serviceName: string) {
-    const row = this.sql('SELECT * FROM service_keys WHERE client_id = ? AND service_name = ?').get(clientId, serviceName) as
-      | Row
-      | undefined
+    const row = this.sql('SELECT * FROM service_keys WHERE client_id = ? AND service_name = ?').get(
+      clientId,
+      serviceName,
+    ) as Row | undefined
     return row
       ? {
           clientId: String(row.client_id),
@@ -97,13 +98,9 @@ export class SqliteStore implements Store {
   }
   async insertServiceKey(key: ServiceKeyRecord) {
     this.unique(`service ${key.serviceName} exists`, () =>
-      this.sql('INSERT INTO service_keys (client_id, service_name, key_hash, scopes, created_at) VALUES (?,?,?,?,?)').run(
-        key.clientId,
-        key.serviceName,
-        key.keyHash,
-        JSON.stringify(key.scopes),
-        key.createdAt,
-      ),
+      this.sql(
+        'INSERT INTO service_keys (client_id, service_name, key_hash, scopes, created_at) VALUES (?,?,?,?,?)',
+      ).run(key.clientId, key.serviceName, key.keyHash, JSON.stringify(key.scopes), key.createdAt),
     )
   }
 

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto'
+import type { MasterKeyCipher } from '../cipher.ts'
+import { sealContext } from '../clients/client-service.ts'
+import { type Clock, nowSeconds } from '../clock.ts'
+import type { ClientRecord } from '../model.ts'
+import { safeEqual } from '../secrets.ts'
+import type { Store } from '../storage/port.ts'
+
+/**
+ * Seed 001's signature: uppercase hex MD5(clientId + time + clientSecret). MD5 is the
+ * vendor's choice, not ours; what keeps it sound here is the time window and the single use
+ * of each (client, time, signature).
+ */
+export class SignatureVerifier {
+  private readonly store: Store
+  private readonly cipher: MasterKeyCipher
+  private readonly clock: Clock
+  private readonly window: number
+
+  constructor(options: { store: Store; cipher: MasterKeyCipher; clock: Clock; window: number }) {
+    this.store = options.store
+    this.cipher = options.cipher
+    this.clock = options.clock
+    this.window = options.window
+  }
+
+  async verify(client: ClientRecord, time: string, signature: string): Promise<boolean> {
+    if (!client.signature || client.sealedSecret === null || !/^[0-9a-fA-F]{32}$/.test(signature))
+      return false
+    const secret = this.cipher.decrypt(client.sealedSecret, sealContext(client.clientId))
+    const expected = createHash('md5').update(`${client.clientId}${time}${secret}`, 'utf8').digest()
+    if (!safeEqual(Buffer.from(signature, 'hex'), expected)) return false
+    // 13 digits are milliseconds (the seed's example), 10 are seconds (its code samples).
+    const sent = time.length >= 13 ? Math.floor(Number(time) / 1000) : Number(time)
+    const now = nowSeconds(this.clock)
+    if (Math.abs(now - sent) > this.window) return false
+    // The upper-case form is the replay key: a lower-case copy is the same request.
+    const key = `signature:${client.clientId}:${time}:${signature.toUpperCase()}`
+    return this.store.consumeOnce(key, sent + this.window + 1)
+  }
+}

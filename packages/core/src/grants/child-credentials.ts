@@ -1,0 +1,48 @@
+import { OAuthError } from '../errors.ts'
+import type { GrantType } from '../model.ts'
+import { verifySecret } from '../secrets.ts'
+import { grantScopes } from '../tokens/scope.ts'
+import type { GrantHandler } from './grant.ts'
+import { issueTokenResult } from './issue.ts'
+
+const UNKNOWN = 's256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+
+/**
+ * Seed 002's parent/child grants (`csp_credentials`, `client_pc_credentials`): an integrator
+ * client acts for one of its customers. The token's subject is the customer's child key and
+ * `act.sub` the integrator (RFC 8693 §4.1).
+ */
+export function childCredentialsGrant(
+  grantType: Extract<GrantType, 'csp_credentials' | 'client_pc_credentials'>,
+): GrantHandler {
+  return {
+    grantType,
+    // The seed's schema spells it child_Key; its prose and examples child_key.
+    parameters: new Set(['scope', 'child_key', 'child_Key', 'child_secret']),
+    allowsPublicClients: false,
+
+    async handle({ client, parameters, ttl }, deps) {
+      if (parameters.child_key !== undefined && parameters.child_Key !== undefined) {
+        throw new OAuthError('invalid_request', 'Give child_key once, not as both child_key and child_Key.')
+      }
+      const childKey = parameters.child_key ?? parameters.child_Key
+      const childSecret = parameters.child_secret
+      if (!childKey || !childSecret)
+        throw new OAuthError('invalid_request', 'The child_key and child_secret parameters are required.')
+      const child = await deps.store.getChild(childKey)
+      const valid = await verifySecret(childSecret, child?.secretHash ?? UNKNOWN)
+      // Another client's child, a disabled child and a wrong secret look the same.
+      if (!child || !valid || child.clientId !== client.clientId || !child.enabled) {
+        throw new OAuthError('invalid_grant', 'The child credentials are invalid.')
+      }
+      const scopes = grantScopes(client.scopes, parameters.scope)
+      return issueTokenResult(deps, {
+        client,
+        subject: child.childKey,
+        scopes,
+        ttl,
+        extra: { act: { sub: client.clientId } },
+      })
+    },
+  }
+}

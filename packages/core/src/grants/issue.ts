@@ -1,0 +1,28 @@
+import type { ClientRecord } from '../model.ts'
+import type { GrantDeps, TokenResult } from './grant.ts'
+
+/** Signs an access token for a grant and shapes the result every dialect renders. */
+export async function issueTokenResult(
+  deps: GrantDeps,
+  grant: {
+    client: ClientRecord
+    subject: string
+    scopes: readonly string[]
+    ttl: number
+    extra?: Record<string, unknown>
+    refreshToken?: string
+  },
+): Promise<TokenResult> {
+  const issued = await deps.tokens.issue({
+    clientId: grant.client.clientId,
+    subject: grant.subject,
+    scopes: grant.scopes,
+    audience: deps.audiences.resolve(grant.scopes),
+    ttl: grant.ttl,
+    extra: grant.extra,
+  })
+  const result: TokenResult = { accessToken: issued.token, tokenType: 'bearer', expiresIn: issued.expiresIn }
+  if (grant.scopes.length > 0) result.scope = grant.scopes.join(' ')
+  if (grant.refreshToken !== undefined) result.refreshToken = grant.refreshToken
+  return result
+}

@@ -1,0 +1,44 @@
+import { OAuthError } from '../errors.ts'
+import { grantScopes } from '../tokens/scope.ts'
+import type { GrantHandler } from './grant.ts'
+import { issueTokenResult } from './issue.ts'
+
+/**
+ * RFC 6749 §6 with rotation: every use spends the refresh token and returns a new one; a
+ * spent token presented again revokes its family (RFC 9700 §4.14.2).
+ */
+export const refreshTokenGrant: GrantHandler = {
+  grantType: 'refresh_token',
+  parameters: new Set(['refresh_token', 'scope']),
+  allowsPublicClients: false,
+
+  async identifyClient(parameters, deps) {
+    const token = parameters.refresh_token
+    if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
+    const owner = await deps.refreshTokens.ownerOf(token)
+    const client = owner === undefined ? undefined : await deps.clients.get(owner)
+    if (!client) throw invalidRefreshToken()
+    return client
+  },
+
+  async handle({ client, parameters, ttl }, deps) {
+    const token = parameters.refresh_token
+    if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
+    const previous = await deps.refreshTokens.rotate(token, client.clientId)
+    if (!previous) throw invalidRefreshToken()
+    // The client may have lost scopes since; the new token never carries more than it has.
+    const held = previous.record.scopes.filter((s) => client.scopes.includes(s))
+    const scopes = grantScopes(held, parameters.scope)
+    return issueTokenResult(deps, {
+      client,
+      subject: previous.record.subject,
+      scopes,
+      ttl,
+      refreshToken: previous.next,
+    })
+  },
+}
+
+function invalidRefreshToken(): OAuthError {
+  return new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.')
+}

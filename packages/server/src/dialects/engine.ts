@@ -1,0 +1,113 @@
+import type { ClientCredentials, OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
+import { OAuthError as Err } from '@gatehouse/core'
+import { parseBasicAuth } from '../http/basic-auth.ts'
+import { optional, parseForm } from '../http/form.ts'
+import { parseJsonObject } from '../http/json.ts'
+import { type HttpInput, type HttpReply, header } from '../http/types.ts'
+import type { CredentialFields, DialectDescription, DialectRoute } from './description.ts'
+import type { TokenDialect } from './dialect.ts'
+import { fill } from './template.ts'
+
+/** Turns a dialect description into the parse/render adapter the listener calls. */
+export function createDialect(description: DialectDescription): TokenDialect {
+  const { credentials: fields, policy } = description
+  return {
+    name: description.name,
+    routes: description.routes,
+    grants: policy.grants,
+
+    parse(http: HttpInput, route: DialectRoute): TokenRequest {
+      const body = description.body === 'form' ? parseForm(http) : parseJsonObject(http)
+      return {
+        grantType:
+          route.grantType ??
+          (description.grantTypeField ? optional(body, description.grantTypeField) : undefined),
+        credentials: credentialsOf(
+          fields,
+          body,
+          header(http, 'authorization'),
+          route.requiresClientSecret === true,
+        ),
+        parameters: body,
+        policy,
+        remoteAddress: http.remoteAddress,
+      }
+    },
+
+    render(result: TokenResult): HttpReply {
+      return {
+        status: 200,
+        body: fill(description.success, {
+          access_token: result.accessToken,
+          token_type: result.tokenType,
+          expires_in: result.expiresIn,
+          scope: result.scope,
+          refresh_token: result.refreshToken,
+        }),
+      }
+    },
+
+    renderError(error: OAuthError, request?: TokenRequest): HttpReply {
+      const entry = description.errors[error.code] ?? {}
+      // A body over the limit keeps its 413 whatever the table says.
+      const status = error.status === 413 ? 413 : (entry.status ?? error.status)
+      const headers: Record<string, string> = {}
+      // RFC 6749 §5.2: a failed Basic authentication is answered with the scheme it used.
+      if (status === 401 && request?.credentials?.method === 'client_secret_basic') {
+        headers['www-authenticate'] = 'Basic realm="gatehouse", charset="UTF-8"'
+      }
+      if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
+      const body = fill(description.error, {
+        status,
+        code: entry.code ?? error.code,
+        message: entry.message ?? error.description,
+      })
+      return { status, headers, body }
+    },
+  }
+}
+
+function credentialsOf(
+  fields: CredentialFields,
+  body: Record<string, string>,
+  authorization: string | undefined,
+  secretRequired: boolean,
+): ClientCredentials | undefined {
+  if (fields.scheme === 'signature') {
+    const clientId = optional(body, fields.clientId)
+    const time = optional(body, fields.time)
+    const signature = optional(body, fields.signature)
+    if (!clientId || !time || !signature) {
+      throw new Err(
+        'invalid_request',
+        `The ${fields.clientId}, ${fields.time} and ${fields.signature} fields are required.`,
+      )
+    }
+    if (!/^\d{1,16}$/.test(time))
+      throw new Err(
+        'invalid_request',
+        `The ${fields.time} field must be a Unix time in seconds or milliseconds.`,
+      )
+    return { method: 'signature', clientId, time, signature }
+  }
+  const basic = fields.basic ? parseBasicAuth(authorization) : undefined
+  const bodyId = optional(body, fields.clientId)
+  const bodySecret = optional(body, fields.clientSecret)
+  if (basic) {
+    // RFC 6749 §2.3: the client MUST NOT use more than one authentication method.
+    if (bodySecret !== undefined)
+      throw new Err(
+        'invalid_request',
+        'Use one client authentication method, not both Basic and a secret in the body.',
+      )
+    if (bodyId !== undefined && bodyId !== basic.clientId)
+      throw new Err('invalid_request', 'client_id does not match the Basic credentials.')
+    return { method: 'client_secret_basic', clientId: basic.clientId, secret: basic.secret }
+  }
+  if (secretRequired && (bodyId === undefined || bodySecret === undefined)) {
+    throw new Err('invalid_request', `The ${fields.clientId} and ${fields.clientSecret} fields are required.`)
+  }
+  if (bodyId === undefined) return undefined
+  if (bodySecret === undefined) return { method: 'none', clientId: bodyId }
+  return { method: 'client_secret_post', clientId: bodyId, secret: bodySecret }
+}
