@@ -101,27 +101,58 @@ describe('POST /oauth/token: client credentials', () => {
     assert.equal(decodeJwtPart((await json(res)).access_token, 1).client_id, 'acme:prices+feed')
   })
 
-  test('an API claims scopes: its identifier becomes the aud', async () => {
+  test('an API claims scopes: its identifier becomes the aud; resource narrows; several APIs are refused', async () => {
     await server.admin.apis.create({ identifier: 'https://api.example.com/prices', scopes: ['prices.write'] })
     // The server learns of the new API through the change feed.
     await new Promise((r) => setTimeout(r, 200))
+    const auth: [string, string] = [client.id, client.secret]
     const res = await server.form(
       '/oauth/token',
       { grant_type: 'client_credentials', scope: 'prices.write' },
-      { auth: [client.id, client.secret] },
+      { auth },
     )
-    const { access_token } = await json(res)
-    assert.equal(decodeJwtPart(access_token, 1).aud, 'https://api.example.com/prices')
-    const both = await server.form(
+    assert.equal(decodeJwtPart((await json(res)).access_token, 1).aud, 'https://api.example.com/prices')
+
+    const both = await server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth })
+    assert.equal(both.status, 400)
+    assert.equal((await json(both)).error, 'invalid_target')
+
+    const narrowed = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', resource: 'https://api.example.com/prices' },
+      { auth },
+    )
+    const body = await json(narrowed)
+    assert.equal(body.scope, 'prices.write')
+    assert.equal(decodeJwtPart(body.access_token, 1).aud, 'https://api.example.com/prices')
+
+    const unknown = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', resource: 'https://elsewhere' },
+      { auth },
+    )
+    assert.equal((await json(unknown)).error, 'invalid_target')
+  })
+})
+
+test('with allowMultipleAudiences, a token may name several APIs', async () => {
+  const server = await startTestServer({ tokens: { allowMultipleAudiences: true } })
+  try {
+    const client = await server.createClient({ scopes: ['a', 'b'] })
+    await server.admin.apis.create({ identifier: 'https://api.example.com/a', scopes: ['a'] })
+    await new Promise((r) => setTimeout(r, 200))
+    const res = await server.form(
       '/oauth/token',
       { grant_type: 'client_credentials' },
       { auth: [client.id, client.secret] },
     )
     assert.deepEqual(
-      decodeJwtPart((await json(both)).access_token, 1).aud,
-      ['https://api.example.com/prices', server.issuer].sort(),
+      decodeJwtPart((await json(res)).access_token, 1).aud,
+      ['https://api.example.com/a', server.issuer].sort(),
     )
-  })
+  } finally {
+    await server.stop()
+  }
 })
 
 describe('token algorithms', () => {

@@ -74,15 +74,34 @@ export class AuthorizationServer {
     if (!client.grants.includes(handler.grantType) || (client.isPublic && !handler.allowsPublicClients)) {
       throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
     }
-    return handler.handle(
-      {
-        client,
-        parameters,
-        ttl: client.tokenTtl ?? policy.defaultTtl,
-        offerRefreshToken: policy.offerRefreshToken,
-      },
-      this.deps,
+    // A wrong second credential (service key, child secret, refresh token) is a failed
+    // attempt too: public clients have no secret, so this is what limits guessing.
+    const keys = [`client:${client.clientId}`, `address:${request.remoteAddress}`]
+    return this.counting(keys, () =>
+      handler.handle(
+        {
+          client,
+          parameters,
+          ttl: client.tokenTtl ?? policy.defaultTtl,
+          offerRefreshToken: policy.offerRefreshToken,
+        },
+        this.deps,
+      ),
     )
+  }
+
+  /**
+   * Authenticates a client for any endpoint (token, introspection, revocation), under the
+   * same failed-attempt limits.
+   */
+  async authenticate(
+    credentials: ClientCredentials | undefined,
+    remoteAddress: string,
+  ): Promise<ClientRecord> {
+    if (!credentials) throw new OAuthError('invalid_client', 'Client authentication is required.')
+    const keys = [`client:${credentials.clientId}`, `address:${remoteAddress}`]
+    await this.checkLimits(keys)
+    return this.counting(keys, () => this.authenticator.authenticate(credentials))
   }
 
   private async identify(
@@ -91,11 +110,7 @@ export class AuthorizationServer {
     parameters: Record<string, string>,
   ): Promise<ClientRecord> {
     const address = `address:${request.remoteAddress}`
-    if (request.credentials) {
-      const clientKey = `client:${request.credentials.clientId}`
-      await this.checkLimits([clientKey, address])
-      return this.counting([clientKey, address], () => this.authenticator.authenticate(request.credentials!))
-    }
+    if (request.credentials) return this.authenticate(request.credentials, request.remoteAddress)
     if (handler.identifyClient && request.policy.refreshWithoutClientAuth) {
       await this.checkLimits([address])
       const client = await this.counting([address], () => handler.identifyClient!(parameters, this.deps))

@@ -1,3 +1,4 @@
+import { ClientAssertionVerifier } from './auth/client-assertion.ts'
 import { ClientAuthenticator } from './auth/client-authenticator.ts'
 import { SignatureVerifier } from './auth/signature.ts'
 import { AuthorizationServer } from './authorization-server.ts'
@@ -19,6 +20,7 @@ import type { Store } from './storage/port.ts'
 import { AccessTokenIssuer } from './tokens/access-token.ts'
 import { AudienceResolver } from './tokens/audience.ts'
 import { RefreshTokenService } from './tokens/refresh-tokens.ts'
+import { TokenInspector } from './tokens/token-inspector.ts'
 
 export interface GatehouseOptions {
   config: Config
@@ -34,6 +36,7 @@ export interface GatehouseOptions {
 /** The running core: the token path and the state it keeps fresh from storage. */
 export interface Gatehouse {
   authorizationServer: AuthorizationServer
+  inspector: TokenInspector
   grants: GrantRegistry
   keys: KeyRing
   keyManager: KeyManager
@@ -58,7 +61,10 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   const createdKey = await keyManager.ensureSigningKey()
   await keys.reload()
 
-  const audiences = new AudienceResolver(config.tokens.defaultAudience ?? options.issuer)
+  const audiences = new AudienceResolver({
+    defaultAudience: config.tokens.defaultAudience ?? options.issuer,
+    allowMultiple: config.tokens.allowMultipleAudiences,
+  })
   audiences.load(await store.listApis())
   const clients = new ClientDirectory(store)
   const changes = new ChangeFeed({
@@ -70,6 +76,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   changes.on('key', () => keys.reload())
   changes.on('api', async () => audiences.load(await store.listApis()))
   await changes.start()
+  const rotation = scheduleRotation(keyManager, keys, config.keys.rotationPeriod, options.onBackgroundError)
 
   const grants = new GrantRegistry()
     .register(clientCredentialsGrant)
@@ -85,7 +92,12 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   })
   const authorizationServer = new AuthorizationServer({
     grants,
-    authenticator: new ClientAuthenticator({ clients, clock, signatures }),
+    authenticator: new ClientAuthenticator({
+      clients,
+      clock,
+      signatures,
+      assertions: new ClientAssertionVerifier({ store, clock, issuer: options.issuer }),
+    }),
     limiter: options.limiter ?? new MemoryFailureLimiter(() => clock.now()),
     limits: config.rateLimit,
     deps: {
@@ -99,12 +111,35 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
   })
   return {
     authorizationServer,
+    inspector: new TokenInspector({ keys, store, clients, clock, issuer: options.issuer }),
     grants,
     keys,
     keyManager,
     clients,
     changes,
     createdKey,
-    stop: () => changes.stop(),
+    stop: async () => {
+      clearInterval(rotation)
+      await changes.stop()
+    },
   }
+}
+
+/** Checks for a due rotation on a period short enough to be on time, and long enough to cost nothing. */
+function scheduleRotation(
+  keyManager: KeyManager,
+  keys: KeyRing,
+  period: number,
+  onError: (error: unknown) => void,
+): NodeJS.Timeout | undefined {
+  if (period === 0) return undefined
+  const check = () =>
+    keyManager
+      .rotateIfDue(period)
+      .then((key) => (key ? keys.reload() : undefined))
+      .catch(onError)
+  void check()
+  const timer = setInterval(check, Math.max(100, Math.min(60_000, (period * 1000) / 10)))
+  timer.unref()
+  return timer
 }

@@ -1,3 +1,4 @@
+export { ClientAssertionVerifier, JWT_BEARER_ASSERTION } from './auth/client-assertion.ts'
 export { ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
 export type { AuthMethod, ClientCredentials } from './auth/credentials.ts'
 export {
@@ -56,3 +57,4 @@ export type { Store } from './storage/port.ts'
 export { AccessTokenIssuer } from './tokens/access-token.ts'
 export { AudienceResolver } from './tokens/audience.ts'
 export { grantScopes } from './tokens/scope.ts'
+export { type Introspection, TokenInspector } from './tokens/token-inspector.ts'

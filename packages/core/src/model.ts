@@ -37,6 +37,10 @@ export interface ClientRecord {
   secrets: StoredSecret[]
   /** The secret sealed under the master key, kept only for signature clients. */
   sealedSecret: string | null
+  /** private_key_jwt (RFC 7523): the client's public keys, inline … */
+  jwks: { keys: Record<string, unknown>[] } | null
+  /** … or where to fetch them. */
+  jwksUri: string | null
   createdAt: number
   updatedAt: number
 }

@@ -3,11 +3,14 @@ import { type Config, type Gatehouse, OAuthError, type Store } from '@gatehouse/
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { TokenDialect } from './dialects/dialect.ts'
+import { createDialect } from './dialects/engine.ts'
 import { enabledDialects } from './dialects/index.ts'
+import { oauth2Dialect } from './dialects/oauth2/oauth2.ts'
 import type { Metrics } from './metrics.ts'
 import { mountDiscovery } from './routes/discovery.ts'
 import { mountHealth } from './routes/health.ts'
 import { mountDialect, writeTokenReply } from './routes/token.ts'
+import { mountTokenManagement } from './routes/token-management.ts'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -46,7 +49,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const dialects = enabledDialects(deps.config)
   const tokenDeps = { authorizationServer: deps.gatehouse.authorizationServer, metrics: deps.metrics }
   for (const dialect of dialects) mountDialect(app, dialect, tokenDeps)
-  mountDiscovery(app, { ...deps, oauth2: dialects.find((d) => d.name === 'oauth2') })
+  const oauth2 = dialects.find((d) => d.name === 'oauth2')
+  mountTokenManagement(app, {
+    ...deps,
+    errors: oauth2 ?? createDialect(oauth2Dialect(deps.config.endpoints.oauth2)),
+  })
+  mountDiscovery(app, { ...deps, oauth2 })
   mountHealth(app, deps)
 
   // Errors raised before a handler runs (body too large, unreadable body) are answered in

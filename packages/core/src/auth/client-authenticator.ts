@@ -3,6 +3,7 @@ import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { ClientRecord } from '../model.ts'
 import { verifySecret } from '../secrets.ts'
+import type { ClientAssertionVerifier } from './client-assertion.ts'
 import type { ClientCredentials } from './credentials.ts'
 import type { SignatureVerifier } from './signature.ts'
 
@@ -14,11 +15,18 @@ export class ClientAuthenticator {
   private readonly clients: ClientDirectory
   private readonly clock: Clock
   private readonly signatures: SignatureVerifier
+  private readonly assertions: ClientAssertionVerifier
 
-  constructor(options: { clients: ClientDirectory; clock: Clock; signatures: SignatureVerifier }) {
+  constructor(options: {
+    clients: ClientDirectory
+    clock: Clock
+    signatures: SignatureVerifier
+    assertions: ClientAssertionVerifier
+  }) {
     this.clients = options.clients
     this.clock = options.clock
     this.signatures = options.signatures
+    this.assertions = options.assertions
   }
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
@@ -30,6 +38,7 @@ export class ClientAuthenticator {
   private async proves(client: ClientRecord, credentials: ClientCredentials): Promise<boolean> {
     if (credentials.method === 'none') return client.isPublic
     if (client.isPublic) return false
+    if (credentials.method === 'private_key_jwt') return this.assertions.verify(client, credentials.assertion)
     if (credentials.method === 'signature') {
       return this.signatures.verify(client, credentials.time, credentials.signature)
     }

@@ -17,6 +17,9 @@ export interface CreateClientInput {
   signature?: boolean
   isPublic?: boolean
   introspect?: boolean
+  /** private_key_jwt: the client's public keys, or the URL of its JWKS. Such a client holds no secret. */
+  jwks?: unknown
+  jwksUri?: string
 }
 
 /** A client with the one copy of its secret that anybody will ever see. */
@@ -67,9 +70,16 @@ export class ClientService {
     const tokenTtl = input.tokenTtl ?? null
     if (tokenTtl !== null) this.checkTtl(tokenTtl)
 
+    const keys = checkClientKeys(input.jwks, input.jwksUri)
+    const usesKeys = keys.jwks !== null || keys.jwksUri !== null
+    if (usesKeys && (input.isPublic || input.clientSecret !== undefined || input.signature)) {
+      throw new ValidationError(
+        'a client that authenticates with --jwks holds no secret: drop --public, --client-secret and --signature',
+      )
+    }
     let secret: string | undefined
     let secrets: StoredSecret[] = []
-    if (!input.isPublic) {
+    if (!input.isPublic && !usesKeys) {
       if (input.clientSecret !== undefined && !/^[\x21-\x7E]{8,512}$/.test(input.clientSecret)) {
         throw new ValidationError('--client-secret must be 8 to 512 visible ASCII characters')
       }
@@ -99,6 +109,7 @@ export class ClientService {
       signature: input.signature ?? false,
       secrets,
       sealedSecret: input.signature && secret ? this.cipher.encrypt(secret, sealContext(clientId)) : null,
+      ...keys,
       createdAt: now,
       updatedAt: now,
     }
@@ -124,7 +135,11 @@ export class ClientService {
     if (!Number.isInteger(grace) || grace < 0)
       throw new ValidationError('--grace must be a whole number of seconds, 0 or more')
     const client = await this.get(clientId)
-    if (client.isPublic) throw new ValidationError(`client ${clientId} is public and holds no secret`)
+    if (client.isPublic || client.jwks !== null || client.jwksUri !== null) {
+      throw new ValidationError(
+        `client ${clientId} holds no secret (it is public or authenticates with its keys)`,
+      )
+    }
     const now = nowSeconds(this.clock)
     const secret = randomToken(32)
     const old =
@@ -175,6 +190,42 @@ export class ClientService {
       throw new ValidationError(`--token-ttl must be a whole number of seconds from 1 to ${this.maxTtl}`)
     }
   }
+}
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
+
+/** A client's public keys for private_key_jwt: a JWKS (or one JWK) of public keys, or an http(s) URL. */
+function checkClientKeys(jwks: unknown, jwksUri: string | undefined): Pick<ClientRecord, 'jwks' | 'jwksUri'> {
+  if (jwks !== undefined && jwksUri !== undefined)
+    throw new ValidationError('give the client keys inline or as a URL, not both')
+  if (jwksUri !== undefined) {
+    let url: URL
+    try {
+      url = new URL(jwksUri)
+    } catch {
+      throw new ValidationError(`--jwks ${jwksUri} is not a URL`)
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new ValidationError('--jwks URL must be http or https')
+    return { jwks: null, jwksUri: url.href }
+  }
+  if (jwks === undefined) return { jwks: null, jwksUri: null }
+  const set =
+    typeof jwks === 'object' && jwks !== null && 'keys' in jwks ? (jwks as { keys: unknown }).keys : [jwks]
+  if (!Array.isArray(set) || set.length === 0)
+    throw new ValidationError('--jwks must hold a JWK or a JWKS with at least one key')
+  for (const key of set) {
+    if (typeof key !== 'object' || key === null || typeof (key as { kty?: unknown }).kty !== 'string') {
+      throw new ValidationError('--jwks: every key needs a "kty"')
+    }
+    const secretPart = PRIVATE_JWK_MEMBERS.find((m) => m in key)
+    if (secretPart !== undefined) {
+      throw new ValidationError(
+        `--jwks must hold public keys only; a key has the private member "${secretPart}"`,
+      )
+    }
+  }
+  return { jwks: { keys: set as Record<string, unknown>[] }, jwksUri: null }
 }
 
 export function sealContext(clientId: string): string {

@@ -37,6 +37,8 @@ export const configSchema = z
         defaultAudience: z.string().min(1).optional(),
         /** Upper bound for any lifetime a client may set; retired keys stay published this long. */
         maxTtl: seconds.default(86400),
+        /** Allow one token for scopes of several APIs (an `aud` array); off, a client must pick one API. */
+        allowMultipleAudiences: z.boolean().default(false),
         /** Lifetime of refresh tokens (seed 003: 30 days). */
         refreshTokenTtl: seconds.default(30 * 86400),
       })
@@ -46,6 +48,12 @@ export const configSchema = z
       .object({
         /** How long a new key is published before it signs. */
         leadTime: z.number().int().min(0).default(600),
+        /** Rotate the signing key automatically when it has signed this long (seconds; 0: never). */
+        rotationPeriod: z
+          .number()
+          .int()
+          .min(0)
+          .default(90 * 86400),
       })
       .strict()
       .prefault({}),
@@ -64,6 +72,16 @@ export const configSchema = z
       .object({
         /** RFC 6749, and seed 002's parent/child grants. */
         oauth2: endpoint({ path: '/oauth/token', tokenTtl: 3600 }),
+        /** RFC 7662 token introspection. */
+        introspection: z
+          .object({ enabled: z.boolean().default(true), path: path.default('/oauth/introspect') })
+          .strict()
+          .prefault({}),
+        /** RFC 7009 token revocation. */
+        revocation: z
+          .object({ enabled: z.boolean().default(true), path: path.default('/oauth/revoke') })
+          .strict()
+          .prefault({}),
         /** Seed 000: the service-key grant. */
         servicekey: endpoint({ path: '/connect/token', tokenTtl: 7200 }),
         /** Seed 001: MD5 signature authentication. */

@@ -18,7 +18,7 @@ export function childCredentialsGrant(
   return {
     grantType,
     // The seed's schema spells it child_Key; its prose and examples child_key.
-    parameters: new Set(['scope', 'child_key', 'child_Key', 'child_secret']),
+    parameters: new Set(['scope', 'resource', 'child_key', 'child_Key', 'child_secret']),
     allowsPublicClients: false,
 
     async handle({ client, parameters, ttl }, deps) {
@@ -37,6 +37,7 @@ export function childCredentialsGrant(
       }
       const scopes = grantScopes(client.scopes, parameters.scope)
       return issueTokenResult(deps, {
+        resource: parameters.resource,
         client,
         subject: child.childKey,
         scopes,

@@ -5,7 +5,7 @@ import { issueTokenResult } from './issue.ts'
 /** RFC 6749 §4.4: the client acts on its own behalf, so it is also the subject. */
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
-  parameters: new Set(['scope']),
+  parameters: new Set(['scope', 'resource']),
   allowsPublicClients: false,
 
   async handle({ client, parameters, ttl, offerRefreshToken }, deps) {
@@ -14,6 +14,13 @@ export const clientCredentialsGrant: GrantHandler = {
       offerRefreshToken && client.grants.includes('refresh_token')
         ? await deps.refreshTokens.issue({ clientId: client.clientId, subject: client.clientId, scopes })
         : undefined
-    return issueTokenResult(deps, { client, subject: client.clientId, scopes, ttl, refreshToken })
+    return issueTokenResult(deps, {
+      resource: parameters.resource,
+      client,
+      subject: client.clientId,
+      scopes,
+      ttl,
+      refreshToken,
+    })
   },
 }

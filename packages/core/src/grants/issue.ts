@@ -9,20 +9,23 @@ export async function issueTokenResult(
     subject: string
     scopes: readonly string[]
     ttl: number
+    /** RFC 8707 resource indicator. */
+    resource?: string
     extra?: Record<string, unknown>
     refreshToken?: string
   },
 ): Promise<TokenResult> {
+  const { audience, scopes } = deps.audiences.resolve(grant.scopes, grant.resource)
   const issued = await deps.tokens.issue({
     clientId: grant.client.clientId,
     subject: grant.subject,
-    scopes: grant.scopes,
-    audience: deps.audiences.resolve(grant.scopes),
+    scopes,
+    audience,
     ttl: grant.ttl,
     extra: grant.extra,
   })
   const result: TokenResult = { accessToken: issued.token, tokenType: 'bearer', expiresIn: issued.expiresIn }
-  if (grant.scopes.length > 0) result.scope = grant.scopes.join(' ')
+  if (scopes.length > 0) result.scope = scopes.join(' ')
   if (grant.refreshToken !== undefined) result.refreshToken = grant.refreshToken
   return result
 }

@@ -9,7 +9,7 @@ import { issueTokenResult } from './issue.ts'
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
-  parameters: new Set(['refresh_token', 'scope']),
+  parameters: new Set(['refresh_token', 'scope', 'resource']),
   allowsPublicClients: false,
 
   async identifyClient(parameters, deps) {
@@ -30,6 +30,7 @@ export const refreshTokenGrant: GrantHandler = {
     const held = previous.record.scopes.filter((s) => client.scopes.includes(s))
     const scopes = grantScopes(held, parameters.scope)
     return issueTokenResult(deps, {
+      resource: parameters.resource,
       client,
       subject: previous.record.subject,
       scopes,

@@ -10,7 +10,7 @@ import { issueTokenResult } from './issue.ts'
  */
 export const serviceKeyGrant: GrantHandler = {
   grantType: 'servicekey',
-  parameters: new Set(['scope', 'serviceName', 'serviceKey']),
+  parameters: new Set(['scope', 'resource', 'serviceName', 'serviceKey']),
   allowsPublicClients: true,
 
   async handle({ client, parameters, ttl }, deps) {
@@ -25,7 +25,13 @@ export const serviceKeyGrant: GrantHandler = {
     const allowed =
       key.scopes.length > 0 ? key.scopes.filter((s) => client.scopes.includes(s)) : client.scopes
     const scopes = grantScopes(allowed, parameters.scope)
-    return issueTokenResult(deps, { client, subject: key.serviceName, scopes, ttl })
+    return issueTokenResult(deps, {
+      resource: parameters.resource,
+      client,
+      subject: key.serviceName,
+      scopes,
+      ttl,
+    })
   },
 }
 

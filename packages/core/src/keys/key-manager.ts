@@ -37,6 +37,25 @@ export class KeyManager {
   }
 
   /**
+   * Scheduled rotation: when the newest key is `period` seconds old and no successor is
+   * waiting, publish one (it signs after the lead time). Of several instances sharing the
+   * store, only the first to claim the newest key rotates it.
+   */
+  async rotateIfDue(period: number): Promise<SigningKeyRecord | undefined> {
+    const { store, clock } = this.options
+    const now = nowSeconds(clock)
+    const keys = await store.listSigningKeys()
+    if (keys.some((k) => keyState(k, now) === 'next')) return undefined
+    const newest = keys.reduce<SigningKeyRecord | undefined>(
+      (a, k) => (!a || k.activatesAt > a.activatesAt ? k : a),
+      undefined,
+    )
+    if (newest && now - newest.activatesAt < period) return undefined
+    if (newest && !(await store.consumeOnce(`key-rotation:${newest.kid}`, now + period))) return undefined
+    return this.rotate({ now: false })
+  }
+
+  /**
    * Publishes a new key. It signs after the lead time, or at once with `now` (a compromised
    * key); every key that has no successor yet retires when the new one activates.
    */

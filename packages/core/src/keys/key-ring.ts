@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose'
 import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { SigningKeyRecord } from '../model.ts'
@@ -22,6 +23,7 @@ export interface Jwks {
  */
 export class KeyRing {
   private records: SigningKeyRecord[] = []
+  private verifier: JWTVerifyGetKey = createLocalJWKSet({ keys: [] })
   private readonly imported = new Map<string, KeyObject>()
   private readonly store: Store
   private readonly cipher: MasterKeyCipher
@@ -43,6 +45,14 @@ export class KeyRing {
       this.imported.set(record.kid, createPrivateKey(pem))
     }
     this.records = records
+    this.verifier = createLocalJWKSet({ keys: records.map((k) => k.publicJwk) } as Parameters<
+      typeof createLocalJWKSet
+    >[0])
+  }
+
+  /** The public keys of every key this server has held, for checking its own tokens. */
+  verificationKeys(): JWTVerifyGetKey {
+    return this.verifier
   }
 
   signer(): Signer | undefined {

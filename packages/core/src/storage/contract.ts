@@ -255,6 +255,19 @@ export function storeContract(
       assert.equal(await store.getRefreshToken('cascade-rt'), undefined)
     })
 
+    test('a revoked access token is denied until it would have expired', async () => {
+      const now = 1_800_000_000
+      assert.equal(await store.isAccessTokenRevoked('jti-1', now), false)
+      await store.revokeAccessToken('jti-1', now + 60)
+      assert.equal(await store.isAccessTokenRevoked('jti-1', now), true)
+      assert.equal(
+        await store.isAccessTokenRevoked('jti-1', now + 61),
+        false,
+        'the entry ends with the token',
+      )
+      await store.revokeAccessToken('jti-1', now + 60)
+    })
+
     test('ping answers on a healthy store', async () => {
       await store.ping()
     })
@@ -277,6 +290,8 @@ function sampleClient(clientId: string): ClientRecord {
       { hash: 's256$old$digest', createdAt: 1_600_000_000, expiresAt: 1_700_000_600 },
     ],
     sealedSecret: 'v1.iv.body.tag',
+    jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1' }] },
+    jwksUri: 'https://client.example.com/jwks.json',
     createdAt: 1_700_000_000,
     updatedAt: 1_700_000_001,
   }

@@ -20,6 +20,7 @@ export class MemoryStore implements Store {
   private readonly serviceKeys = new Map<string, ServiceKeyRecord>()
   private readonly children = new Map<string, ChildRecord>()
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>()
+  private readonly revokedJtis = new Map<string, number>()
   private readonly changes: Change[] = []
   private readonly used = new Map<string, number>()
   private readonly now: () => number
@@ -109,6 +110,18 @@ export class MemoryStore implements Store {
   }
   async revokeRefreshFamily(familyId: string) {
     this.revokeFamily(familyId)
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number) {
+    this.revokedJtis.set(jti, expiresAt)
+    if (this.revokedJtis.size > 10_000) {
+      const now = this.now()
+      for (const [k, t] of this.revokedJtis) if (t <= now) this.revokedJtis.delete(k)
+    }
+  }
+  async isAccessTokenRevoked(jti: string, now: number) {
+    const until = this.revokedJtis.get(jti)
+    return until !== undefined && until > now
   }
 
   async listApis() {

@@ -48,6 +48,10 @@ export interface Store {
   ): Promise<RefreshRotation>
   revokeRefreshFamily(familyId: string): Promise<void>
 
+  /** Denies an access token's jti until `expiresAt`, when the token would have expired anyway. */
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void>
+  isAccessTokenRevoked(jti: string, now: number): Promise<boolean>
+
   listApis(): Promise<ApiRecord[]>
   insertApi(api: ApiRecord): Promise<void>
 

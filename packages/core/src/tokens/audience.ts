@@ -1,3 +1,4 @@
+import { OAuthError } from '../errors.ts'
 import type { ApiRecord } from '../model.ts'
 
 /**
@@ -6,23 +7,56 @@ import type { ApiRecord } from '../model.ts'
  */
 export class AudienceResolver {
   private byScope = new Map<string, string>()
+  private identifiers = new Set<string>()
   private readonly defaultAudience: string
+  private readonly allowMultiple: boolean
 
-  constructor(defaultAudience: string) {
-    this.defaultAudience = defaultAudience
+  constructor(options: { defaultAudience: string; allowMultiple: boolean }) {
+    this.defaultAudience = options.defaultAudience
+    this.allowMultiple = options.allowMultiple
   }
 
   load(apis: readonly ApiRecord[]): void {
     const byScope = new Map<string, string>()
     for (const api of apis) for (const scope of api.scopes) byScope.set(scope, api.identifier)
     this.byScope = byScope
+    this.identifiers = new Set([this.defaultAudience, ...apis.map((a) => a.identifier)])
   }
 
-  /** A single audience is a string, several an array (RFC 7519 §4.1.3 allows both). */
-  resolve(scopes: readonly string[]): string | string[] {
-    if (scopes.length === 0) return this.defaultAudience
-    const audiences = new Set<string>()
-    for (const scope of scopes) audiences.add(this.byScope.get(scope) ?? this.defaultAudience)
-    return audiences.size === 1 ? audiences.values().next().value! : [...audiences].sort()
+  /**
+   * The audience of a token with `scopes`. A `resource` (RFC 8707) narrows the token to that
+   * one API and the scopes that belong to it. A token for several APIs is refused unless
+   * configured, since each of them could replay it to the others.
+   */
+  resolve(
+    scopes: readonly string[],
+    resource?: string,
+  ): { audience: string | string[]; scopes: readonly string[] } {
+    if (resource !== undefined) {
+      if (!this.identifiers.has(resource))
+        throw new OAuthError('invalid_target', `The resource "${resource}" is not known here.`)
+      const narrowed = scopes.filter((s) => this.audienceOf(s) === resource)
+      if (scopes.length > 0 && narrowed.length === 0) {
+        throw new OAuthError(
+          'invalid_target',
+          `None of the granted scopes belongs to the resource "${resource}".`,
+        )
+      }
+      return { audience: resource, scopes: narrowed }
+    }
+    if (scopes.length === 0) return { audience: this.defaultAudience, scopes }
+    const audiences = [...new Set(scopes.map((s) => this.audienceOf(s)))].sort()
+    if (audiences.length === 1) return { audience: audiences[0]!, scopes }
+    if (!this.allowMultiple) {
+      throw new OAuthError(
+        'invalid_target',
+        'The scopes belong to several APIs; ask for one API with the resource parameter or with narrower scopes.',
+      )
+    }
+    return { audience: audiences, scopes }
+  }
+
+  private audienceOf(scope: string): string {
+    return this.byScope.get(scope) ?? this.defaultAudience
   }
 }

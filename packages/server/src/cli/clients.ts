@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { type Command, storageOptions, type Values } from './command.ts'
 import { openAdmin, type StorageFlags } from './context.ts'
 import { UsageError } from './errors.ts'
@@ -9,7 +10,7 @@ const secretWarning = 'Store the secret now: Gatehouse keeps only its hash and w
 export const clientCommands: Record<string, Command> = {
   'clients create': {
     usage:
-      'clients create --name NAME [--client-id ID] [--client-secret SECRET] [--scope S]... [--grant G]... [--token-ttl SECONDS] [--signature] [--public] [--introspect]',
+      'clients create --name NAME [--client-id ID] [--client-secret SECRET] [--scope S]... [--grant G]... [--token-ttl SECONDS] [--signature] [--public] [--introspect] [--jwks FILE|URL]',
     summary: 'register a client and print its secret once',
     positionals: 0,
     options: {
@@ -23,6 +24,7 @@ export const clientCommands: Record<string, Command> = {
       signature: { type: 'boolean' },
       public: { type: 'boolean' },
       introspect: { type: 'boolean' },
+      jwks: { type: 'string' },
     },
     async run(values, _positionals, output) {
       if (typeof values.name !== 'string') throw new UsageError('--name is required')
@@ -37,6 +39,7 @@ export const clientCommands: Record<string, Command> = {
           signature: values.signature === true,
           isPublic: values.public === true,
           introspect: values.introspect === true,
+          ...clientKeys(values.jwks as string | undefined),
         })
         const view = clientView(client, secret)
         output.result(view, () => details(view))
@@ -128,6 +131,23 @@ export async function withAdmin<T>(
     return await work(admin)
   } finally {
     await admin.close()
+  }
+}
+
+/** --jwks takes a URL, or a file holding a JWKS or one JWK (public keys only). */
+function clientKeys(value: string | undefined): { jwks?: unknown; jwksUri?: string } {
+  if (value === undefined) return {}
+  if (/^https?:\/\//i.test(value)) return { jwksUri: value }
+  let text: string
+  try {
+    text = readFileSync(value, 'utf8')
+  } catch (error) {
+    throw new UsageError(`cannot read --jwks ${value}: ${(error as Error).message}`)
+  }
+  try {
+    return { jwks: JSON.parse(text) }
+  } catch {
+    throw new UsageError(`--jwks ${value} is not JSON (a JWKS or a JWK)`)
   }
 }
 

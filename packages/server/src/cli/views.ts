@@ -21,6 +21,12 @@ export function clientView(client: ClientRecord, secret?: string): Record<string
     public: client.isPublic,
     signature: client.signature,
     introspect: client.introspect,
+    auth_method: client.isPublic
+      ? 'none'
+      : client.jwks || client.jwksUri
+        ? 'private_key_jwt'
+        : 'client_secret',
+    jwks_uri: client.jwksUri,
     secrets: client.secrets.map((s) => ({
       created_at: iso(s.createdAt),
       expires_at: s.expiresAt === null ? null : iso(s.expiresAt),

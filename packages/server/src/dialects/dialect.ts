@@ -1,4 +1,4 @@
-import type { OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
+import type { ClientCredentials, OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
 import type { HttpInput, HttpReply } from '../http/types.ts'
 import type { DialectRoute } from './description.ts'
 
@@ -15,6 +15,6 @@ export interface TokenDialect {
   /** Shape errors only; throws OAuthError('invalid_request', …) on a malformed request. */
   parse(http: HttpInput, route: DialectRoute): TokenRequest
   render(result: TokenResult): HttpReply
-  /** `request` is present when parsing succeeded, so the error can depend on how the client authenticated. */
-  renderError(error: OAuthError, request?: TokenRequest): HttpReply
+  /** `credentials` are known when parsing succeeded: a failed Basic authentication is answered with a challenge. */
+  renderError(error: OAuthError, credentials?: ClientCredentials): HttpReply
 }

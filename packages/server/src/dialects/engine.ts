@@ -1,5 +1,6 @@
 import type { ClientCredentials, OAuthError, TokenRequest, TokenResult } from '@gatehouse/core'
-import { OAuthError as Err } from '@gatehouse/core'
+import { OAuthError as Err, JWT_BEARER_ASSERTION } from '@gatehouse/core'
+import { decodeJwt } from 'jose'
 import { parseBasicAuth } from '../http/basic-auth.ts'
 import { optional, parseForm } from '../http/form.ts'
 import { parseJsonObject } from '../http/json.ts'
@@ -47,13 +48,13 @@ export function createDialect(description: DialectDescription): TokenDialect {
       }
     },
 
-    renderError(error: OAuthError, request?: TokenRequest): HttpReply {
+    renderError(error: OAuthError, credentials?: ClientCredentials): HttpReply {
       const entry = description.errors[error.code] ?? {}
       // A body over the limit keeps its 413 whatever the table says.
       const status = error.status === 413 ? 413 : (entry.status ?? error.status)
       const headers: Record<string, string> = {}
       // RFC 6749 §5.2: a failed Basic authentication is answered with the scheme it used.
-      if (status === 401 && request?.credentials?.method === 'client_secret_basic') {
+      if (status === 401 && credentials?.method === 'client_secret_basic') {
         headers['www-authenticate'] = 'Basic realm="gatehouse", charset="UTF-8"'
       }
       if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
@@ -67,7 +68,26 @@ export function createDialect(description: DialectDescription): TokenDialect {
   }
 }
 
-function credentialsOf(
+/** RFC 7523 §2.2's client_assertion, with the subject it claims (checked later, with the signature). */
+function clientAssertion(body: Record<string, string>): { jwt: string; subject: string } | undefined {
+  const type = optional(body, 'client_assertion_type')
+  const jwt = optional(body, 'client_assertion')
+  if (type === undefined && jwt === undefined) return undefined
+  if (type !== JWT_BEARER_ASSERTION || jwt === undefined) {
+    throw new Err('invalid_request', `client_assertion needs client_assertion_type ${JWT_BEARER_ASSERTION}.`)
+  }
+  let subject: unknown
+  try {
+    subject = decodeJwt(jwt).sub
+  } catch {
+    throw new Err('invalid_request', 'client_assertion is not a JWT.')
+  }
+  if (typeof subject !== 'string' || subject === '')
+    throw new Err('invalid_request', 'client_assertion has no sub.')
+  return { jwt, subject }
+}
+
+export function credentialsOf(
   fields: CredentialFields,
   body: Record<string, string>,
   authorization: string | undefined,
@@ -93,6 +113,16 @@ function credentialsOf(
   const basic = fields.basic ? parseBasicAuth(authorization) : undefined
   const bodyId = optional(body, fields.clientId)
   const bodySecret = optional(body, fields.clientSecret)
+  const assertion = clientAssertion(body)
+  if (assertion !== undefined) {
+    // RFC 6749 §2.3: the client MUST NOT use more than one authentication method.
+    if (basic || bodySecret !== undefined)
+      throw new Err('invalid_request', 'Use one client authentication method, not several.')
+    const clientId = bodyId ?? assertion.subject
+    if (bodyId !== undefined && assertion.subject !== bodyId)
+      throw new Err('invalid_request', 'client_id does not match the assertion.')
+    return { method: 'private_key_jwt', clientId, assertion: assertion.jwt }
+  }
   if (basic) {
     // RFC 6749 §2.3: the client MUST NOT use more than one authentication method.
     if (bodySecret !== undefined)

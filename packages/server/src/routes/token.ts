@@ -31,7 +31,7 @@ export function mountDialect(
       const error = toOAuthError(thrown)
       logFailure(request, error)
       outcome = error.code
-      answer = dialect.renderError(error, parsed)
+      answer = dialect.renderError(error, parsed?.credentials)
     }
     const grant = parsed?.grantType && KNOWN_GRANTS.has(parsed.grantType) ? parsed.grantType : 'other'
     deps.metrics.tokenRequests.inc({ endpoint: dialect.name, grant_type: grant, outcome })

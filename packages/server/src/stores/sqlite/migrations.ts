@@ -78,4 +78,13 @@ export const migrations: readonly string[] = [
   CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id);
   CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
   `,
+  `
+  ALTER TABLE clients ADD COLUMN jwks TEXT;
+  ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+  CREATE TABLE revoked_access_tokens (
+    jti        TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX revoked_access_tokens_expires ON revoked_access_tokens (expires_at);
+  `,
 ]

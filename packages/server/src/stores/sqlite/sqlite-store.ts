@@ -56,7 +56,7 @@ export class SqliteStore implements Store {
       this.unique(`client ${client.clientId} exists`, () =>
         this.sql(
           `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature,
-             secrets, sealed_secret, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+             secrets, sealed_secret, created_at, updated_at, jwks, jwks_uri) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
         ).run(...clientRow(client)),
       )
       this.record('client', client.clientId)
@@ -67,7 +67,8 @@ export class SqliteStore implements Store {
       const [, ...rest] = clientRow(client)
       const { changes } = this.sql(
         `UPDATE clients SET name = ?, scopes = ?, grants = ?, token_ttl = ?, enabled = ?, is_public = ?, introspect = ?,
-           signature = ?, secrets = ?, sealed_secret = ?, created_at = ?, updated_at = ? WHERE client_id = ?`,
+           signature = ?, secrets = ?, sealed_secret = ?, created_at = ?, updated_at = ?, jwks = ?, jwks_uri = ?
+         WHERE client_id = ?`,
       ).run(...rest, client.clientId)
       if (changes > 0) this.record('client', client.clientId)
       return changes > 0
@@ -161,6 +162,21 @@ export class SqliteStore implements Store {
   }
   async revokeRefreshFamily(familyId: string) {
     this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(familyId)
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number) {
+    this.sql(
+      `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
+       ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+    ).run(jti, expiresAt)
+    // The denylist only holds tokens that are still alive, so it cannot grow without bound.
+    this.sql('DELETE FROM revoked_access_tokens WHERE expires_at <= ?').run(Math.floor(Date.now() / 1000))
+  }
+  async isAccessTokenRevoked(jti: string, now: number) {
+    return (
+      this.sql('SELECT 1 FROM revoked_access_tokens WHERE jti = ? AND expires_at > ?').get(jti, now) !==
+      undefined
+    )
   }
 
   async listApis() {
@@ -341,6 +357,8 @@ function clientRow(c: ClientRecord): SQLInputValue[] {
     c.sealedSecret,
     c.createdAt,
     c.updatedAt,
+    c.jwks === null ? null : JSON.stringify(c.jwks),
+    c.jwksUri,
   ]
 }
 
@@ -403,5 +421,7 @@ function toClient(row: Row): ClientRecord {
     sealedSecret: row.sealed_secret === null ? null : String(row.sealed_secret),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    jwks: row.jwks === null || row.jwks === undefined ? null : JSON.parse(String(row.jwks)),
+    jwksUri: row.jwks_uri === null || row.jwks_uri === undefined ? null : String(row.jwks_uri),
   }
 }

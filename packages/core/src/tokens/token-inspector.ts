@@ -1,0 +1,119 @@
+import { type JWTPayload, jwtVerify } from 'jose'
+import type { ClientDirectory } from '../clients/client-directory.ts'
+import { type Clock, nowSeconds } from '../clock.ts'
+import { OAuthError } from '../errors.ts'
+import type { KeyRing } from '../keys/key-ring.ts'
+import type { ClientRecord } from '../model.ts'
+import type { Store } from '../storage/port.ts'
+import { hashRefreshToken } from './refresh-tokens.ts'
+
+export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>)
+
+const INACTIVE: Introspection = { active: false }
+
+/**
+ * Introspection (RFC 7662) and revocation (RFC 7009) of the tokens this server issued. An
+ * inactive answer never says why: expired, revoked, malformed, foreign and someone else's
+ * tokens all look the same.
+ */
+export class TokenInspector {
+  private readonly keys: KeyRing
+  private readonly store: Store
+  private readonly clients: ClientDirectory
+  private readonly clock: Clock
+  private readonly issuer: string
+
+  constructor(options: {
+    keys: KeyRing
+    store: Store
+    clients: ClientDirectory
+    clock: Clock
+    issuer: string
+  }) {
+    this.keys = options.keys
+    this.store = options.store
+    this.clients = options.clients
+    this.clock = options.clock
+    this.issuer = options.issuer
+  }
+
+  async introspect(requester: ClientRecord, token: string): Promise<Introspection> {
+    assertConfidential(requester)
+    const now = nowSeconds(this.clock)
+    const claims = await this.accessToken(token)
+    if (claims) {
+      const owner = typeof claims.client_id === 'string' ? claims.client_id : undefined
+      if (!owner || !(await this.visible(requester, owner))) return INACTIVE
+      if (claims.jti && (await this.store.isAccessTokenRevoked(claims.jti, now))) return INACTIVE
+      const { scope, client_id, sub, aud, iss, exp, iat, jti, act } = claims
+      return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, act, token_type: 'Bearer' }
+    }
+    const refresh = await this.store.getRefreshToken(hashRefreshToken(token))
+    if (!refresh || refresh.revoked || refresh.spentAt !== null || refresh.expiresAt <= now) return INACTIVE
+    if (!(await this.visible(requester, refresh.clientId))) return INACTIVE
+    return {
+      active: true,
+      scope: refresh.scopes.length > 0 ? refresh.scopes.join(' ') : undefined,
+      client_id: refresh.clientId,
+      sub: refresh.subject,
+      iss: this.issuer,
+      exp: refresh.expiresAt,
+      iat: refresh.createdAt,
+      token_type: 'refresh_token',
+    }
+  }
+
+  /**
+   * Revokes a refresh token with its family, or denies an access token's jti until it would
+   * have expired. Unknown and invalid tokens are no error (RFC 7009 §2.2); another client's
+   * token is refused.
+   */
+  async revoke(requester: ClientRecord, token: string): Promise<void> {
+    assertConfidential(requester)
+    const refresh = await this.store.getRefreshToken(hashRefreshToken(token))
+    if (refresh) {
+      if (refresh.clientId !== requester.clientId) throw notYours()
+      await this.store.revokeRefreshFamily(refresh.familyId)
+      return
+    }
+    const claims = await this.accessToken(token, { ignoreExpiry: true })
+    if (!claims?.jti || typeof claims.exp !== 'number') return
+    if (claims.client_id !== requester.clientId) throw notYours()
+    if (claims.exp > nowSeconds(this.clock)) await this.store.revokeAccessToken(claims.jti, claims.exp)
+  }
+
+  /** The claims of a valid access token this server signed, or undefined. */
+  private async accessToken(
+    token: string,
+    options: { ignoreExpiry?: boolean } = {},
+  ): Promise<JWTPayload | undefined> {
+    if (token.split('.').length !== 3) return undefined
+    try {
+      const { payload } = await jwtVerify(token, this.keys.verificationKeys(), {
+        issuer: this.issuer,
+        currentDate: new Date(this.clock.now()),
+        // Expired tokens need no revocation; verifying them anyway lets revoke stay silent.
+        clockTolerance: options.ignoreExpiry ? Number.MAX_SAFE_INTEGER : 0,
+      })
+      return payload
+    } catch {
+      return undefined
+    }
+  }
+
+  /** A client sees its own tokens; a resource server (`--introspect`) sees all. Disabled owners' tokens are dead. */
+  private async visible(requester: ClientRecord, ownerId: string): Promise<boolean> {
+    if (requester.clientId !== ownerId && !requester.introspect) return false
+    const owner = requester.clientId === ownerId ? requester : await this.clients.get(ownerId)
+    return owner?.enabled === true
+  }
+}
+
+function assertConfidential(client: ClientRecord): void {
+  if (client.isPublic)
+    throw new OAuthError('invalid_client', 'Only confidential clients may introspect or revoke tokens.')
+}
+
+function notYours(): OAuthError {
+  return new OAuthError('invalid_request', 'The token was not issued to this client.')
+}
