@@ -1,0 +1,186 @@
+// The load driver: identical keep-alive POSTs at a fixed connection count, via wrk when it is installed
+// (it costs the machine less CPU per request) and autocannon otherwise.
+import { execFile, execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+
+export type DriverName = 'wrk' | 'autocannon'
+
+export interface TokenRequest {
+  url: string
+  headers: Record<string, string>
+  body: string
+}
+
+// RFC 6749 §2.3.1: form-encode id and secret before joining them for Basic auth.
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+')
+}
+
+export function tokenRequest(baseUrl: string, clientId: string, clientSecret: string): TokenRequest {
+  const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')
+  return {
+    url: `${baseUrl}/oauth/token`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}` },
+    body: 'grant_type=client_credentials',
+  }
+}
+
+export interface LoadResult {
+  // Valid answers per second: a fast 401 must not look like throughput.
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  requests: number
+  errors: number
+  detail: { non2xx: number; socket: number; timeouts: number; invalidBody: number }
+  durationSec: number
+}
+
+export function detectDriver(): DriverName {
+  try {
+    execFileSync('which', ['wrk'], { stdio: 'ignore' })
+    return 'wrk'
+  } catch {
+    return 'autocannon'
+  }
+}
+
+// Full signature checks on every answer would make the driver the bottleneck; the shape is checked here and
+// a sample is verified cryptographically around each load (see verify.ts).
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/
+export function looksLikeTokenResponse(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>
+    return (
+      typeof parsed.access_token === 'string' &&
+      JWT_SHAPE.test(parsed.access_token) &&
+      typeof parsed.token_type === 'string' &&
+      parsed.token_type.toLowerCase() === 'bearer' &&
+      typeof parsed.expires_in === 'number'
+    )
+  } catch {
+    return false
+  }
+}
+
+export async function runLoad(
+  driver: DriverName,
+  request: TokenRequest,
+  connections: number,
+  durationSec: number,
+  workDir: string,
+): Promise<LoadResult> {
+  return driver === 'wrk'
+    ? runWrk(request, connections, durationSec, workDir)
+    : runAutocannon(request, connections, durationSec)
+}
+
+async function runAutocannon(
+  request: TokenRequest,
+  connections: number,
+  durationSec: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: request.url,
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+    connections,
+    pipelining: 1,
+    duration: durationSec,
+    timeout: 10,
+    verifyBody: (body) => looksLikeTokenResponse(String(body)),
+  })
+  const socket = result.errors - result.timeouts
+  const errors = result.errors + result.non2xx + result.mismatches
+  const valid = Math.max(0, result['2xx'] - result.mismatches)
+  return {
+    rps: valid / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    errors,
+    detail: { non2xx: result.non2xx, socket, timeouts: result.timeouts, invalidBody: result.mismatches },
+    durationSec: result.duration,
+  }
+}
+
+function luaString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+}
+
+// wrk's per-thread Lua states count bad answers; done() runs in yet another state and sums them.
+function wrkScript(request: TokenRequest): string {
+  const headers = Object.entries(request.headers)
+    .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+    .join('\n')
+  return `wrk.method = "POST"
+wrk.body = ${luaString(request.body)}
+${headers}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; non2xx = 0 end
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+  elseif not string.find(body, '"access_token"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"') then
+    bad = bad + 1
+  end
+end
+function done(summary, latency, requests)
+  local b, n = 0, 0
+  for _, t in ipairs(threads) do b = b + t:get("bad"); n = n + t:get("non2xx") end
+  local e = summary.errors
+  io.write(string.format('BENCH_JSON {"requests":%d,"duration_us":%d,"socket":%d,"timeouts":%d,"non2xx":%d,"bad":%d,"p50_us":%d,"p99_us":%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write, e.timeout, n, b,
+    latency:percentile(50), latency:percentile(99)))
+end
+`
+}
+
+async function runWrk(
+  request: TokenRequest,
+  connections: number,
+  durationSec: number,
+  workDir: string,
+): Promise<LoadResult> {
+  const script = join(workDir, 'token.lua')
+  writeFileSync(script, wrkScript(request))
+  const threads = Math.min(2, connections)
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      'wrk',
+      [
+        '-t',
+        String(threads),
+        '-c',
+        String(connections),
+        '-d',
+        `${durationSec}s`,
+        '--timeout',
+        '10s',
+        '-s',
+        script,
+        request.url,
+      ],
+      { timeout: (durationSec + 30) * 1000 },
+      (err, out, errOut) => (err ? reject(new Error(`wrk failed: ${err.message}\n${errOut}`)) : resolve(out)),
+    )
+  })
+  const line = stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '))
+  if (!line) throw new Error(`wrk printed no summary:\n${stdout}`)
+  const s = JSON.parse(line.slice('BENCH_JSON '.length)) as Record<string, number>
+  const n = (k: string): number => s[k] ?? 0
+  const durationSecMeasured = n('duration_us') / 1e6
+  return {
+    rps: Math.max(0, n('requests') - n('non2xx') - n('bad')) / durationSecMeasured,
+    p50Ms: n('p50_us') / 1000,
+    p99Ms: n('p99_us') / 1000,
+    requests: n('requests'),
+    errors: n('socket') + n('timeouts') + n('non2xx') + n('bad'),
+    detail: { non2xx: n('non2xx'), socket: n('socket'), timeouts: n('timeouts'), invalidBody: n('bad') },
+    durationSec: durationSecMeasured,
+  }
+}

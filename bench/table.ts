@@ -1,0 +1,66 @@
+// The one table a reader compares: throughput, latency, errors, and Gatehouse's ratio to each row.
+import type { LoadResult } from './load.ts'
+import type { Alg } from './servers/jwt.ts'
+import type { ServerName } from './targets.ts'
+
+export interface Row {
+  alg: Alg
+  server: ServerName
+  status: 'ok' | 'failed' | 'skipped'
+  note?: string
+  median?: LoadResult
+  runs: LoadResult[]
+  // Summed over every measured run, not just the median one, so a flaky run cannot hide.
+  errors: number
+  tokensChecked: number
+  tokensValid: number
+}
+
+const DASH = '—'
+
+function fmt(value: number, digits: number, minDigits = digits): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
+}
+
+function ratio(gatehouse: Row | undefined, row: Row): string {
+  if (row.server === 'gatehouse' || !gatehouse?.median || !row.median || row.median.rps === 0) return DASH
+  return `${fmt(gatehouse.median.rps / row.median.rps, 2)}×`
+}
+
+export function renderTable(rows: Row[], heading: string): string {
+  const header = ['alg', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'tokens ok', 'gatehouse ×']
+  const body: string[][] = []
+  const notes: string[] = []
+  for (const row of rows) {
+    const gatehouse = rows.find((r) => r.alg === row.alg && r.server === 'gatehouse')
+    const m = row.median
+    body.push([
+      row.alg,
+      row.server,
+      m ? fmt(m.rps, 0) : DASH,
+      // autocannon reports whole milliseconds, wrk microseconds: show no more precision than was measured.
+      m ? fmt(m.p50Ms, 1, 0) : DASH,
+      m ? fmt(m.p99Ms, 1, 0) : DASH,
+      m ? fmt(row.errors, 0) : DASH,
+      row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
+      ratio(gatehouse, row),
+    ])
+    if (row.note) notes.push(`${row.alg} ${row.server}: ${row.note}`)
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
+  // Names read left-aligned, numbers right-aligned.
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
+  const out = [heading, '', line(header), line(widths.map((w) => '-'.repeat(w)))]
+  let previousAlg: string | undefined
+  for (const [i, cells] of body.entries()) {
+    const alg = rows[i]?.alg
+    if (previousAlg !== undefined && alg !== previousAlg) out.push('')
+    previousAlg = alg
+    out.push(line(cells).trimEnd())
+  }
+  out.push('', 'gatehouse × = Gatehouse req/s ÷ that row’s req/s (above 1 means Gatehouse is faster).')
+  out.push('tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).')
+  if (notes.length) out.push('', ...notes)
+  return out.join('\n')
+}
