@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
 import { type Config, type Gatehouse, OAuthError, type Store } from '@gatehouse/core'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -6,13 +7,12 @@ import type { TokenDialect } from './dialects/dialect.ts'
 import { createDialect } from './dialects/engine.ts'
 import { enabledDialects } from './dialects/index.ts'
 import { oauth2Dialect } from './dialects/oauth2/oauth2.ts'
+import { BODY_LIMIT, TokenListener } from './http/token-listener.ts'
+import { AccessLog } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { mountDiscovery } from './routes/discovery.ts'
 import { mountHealth } from './routes/health.ts'
-import { mountDialect, writeTokenReply } from './routes/token.ts'
-import { mountTokenManagement } from './routes/token-management.ts'
-
-export const BODY_LIMIT = 64 * 1024
+import { mountTokenManagement, writeTokenReply } from './routes/token-management.ts'
 
 export interface AppDeps {
   config: Config
@@ -24,7 +24,16 @@ export interface AppDeps {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const dialects = enabledDialects(deps.config)
+  const tokens = new TokenListener({
+    dialects,
+    authorizationServer: deps.gatehouse.authorizationServer,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  })
   const app: FastifyInstance = Fastify({
+    // Token requests are answered before fastify sees them; everything else is fastify's.
+    serverFactory: (handler) => createServer((req, res) => tokens.dispatch(req, res) || handler(req, res)),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
@@ -33,6 +42,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID()
     },
     trustProxy: false,
+    logController: new AccessLog(),
   })
 
   // Bodies are read raw (up to the limit) and handed to the dialect, which checks the content
@@ -46,9 +56,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.header('x-request-id', request.id)
   })
 
-  const dialects = enabledDialects(deps.config)
-  const tokenDeps = { authorizationServer: deps.gatehouse.authorizationServer, metrics: deps.metrics }
-  for (const dialect of dialects) mountDialect(app, dialect, tokenDeps)
   const oauth2 = dialects.find((d) => d.name === 'oauth2')
   mountTokenManagement(app, {
     ...deps,

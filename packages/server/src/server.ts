@@ -69,6 +69,7 @@ export async function startServer(
       await app.close()
       await gatehouse.stop()
       await store.close()
+      logger.flush()
     },
   }
 }

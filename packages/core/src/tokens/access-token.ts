@@ -1,8 +1,8 @@
-import { SignJWT } from 'jose'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
-import { randomToken } from '../random.ts'
+import { randomId } from '../random.ts'
+import { signJwt } from './jws.ts'
 
 export interface AccessTokenClaims {
   clientId: string
@@ -43,7 +43,7 @@ export class AccessTokenIssuer {
     const exp = iat + claims.ttl
     // A per-token jti keeps two tokens issued in one second distinct and makes revocation
     // of a single token possible.
-    const jti = randomToken(16)
+    const jti = randomId()
     const payload: Record<string, unknown> = {
       ...claims.extra,
       iss: this.issuer,
@@ -55,9 +55,7 @@ export class AccessTokenIssuer {
       client_id: claims.clientId,
     }
     if (claims.scopes.length > 0) payload.scope = claims.scopes.join(' ')
-    const token = await new SignJWT(payload)
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: this.typ })
-      .sign(signer.key)
+    const token = await signJwt(signer, this.typ, payload)
     return { token, expiresIn: claims.ttl, jti, expiresAt: exp }
   }
 }

@@ -11,7 +11,6 @@ import { credentialsOf } from '../dialects/engine.ts'
 import { optional, parseForm } from '../http/form.ts'
 import type { HttpReply } from '../http/types.ts'
 import type { Metrics } from '../metrics.ts'
-import { writeTokenReply } from './token.ts'
 
 const FIELDS = {
   scheme: 'client_secret',
@@ -97,4 +96,13 @@ function requiredToken(form: Record<string, string>): string {
 
 function bodyOf(request: FastifyRequest): Buffer {
   return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+}
+
+/** Answers of the fastify-served token-management routes carry credentials' data: nothing may cache them. */
+export function writeTokenReply(reply: FastifyReply, answer: HttpReply): FastifyReply {
+  reply.code(answer.status)
+  reply.header('cache-control', 'no-store')
+  reply.header('pragma', 'no-cache')
+  for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value)
+  return reply.send(answer.body)
 }

@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type AuthorizationServer, OAuthError, type TokenRequest, toOAuthError } from '@gatehouse/core'
+import type { Logger } from 'pino'
+import type { DialectRoute } from '../dialects/description.ts'
+import type { TokenDialect } from '../dialects/dialect.ts'
+import type { Metrics } from '../metrics.ts'
+import type { HttpReply } from './types.ts'
+
+export const BODY_LIMIT = 64 * 1024
+
+const KNOWN_GRANTS = new Set([
+  'client_credentials',
+  'servicekey',
+  'csp_credentials',
+  'client_pc_credentials',
+  'refresh_token',
+])
+const REQUEST_ID = /^[\w.-]{1,128}$/
+
+interface Endpoint {
+  dialect: TokenDialect
+  route: DialectRoute
+}
+
+/**
+ * The token endpoints' own listener, in front of fastify: the token path is the hot path, so
+ * it reads the body, calls parse → token → render and writes the answer directly, with no
+ * per-request hook or plugin chain. Every other route goes to fastify.
+ */
+export class TokenListener {
+  private readonly endpoints = new Map<string, Endpoint>()
+  private readonly authorizationServer: AuthorizationServer
+  private readonly metrics: Metrics
+  private readonly logger: Logger
+
+  constructor(options: {
+    dialects: readonly TokenDialect[]
+    authorizationServer: AuthorizationServer
+    metrics: Metrics
+    logger: Logger
+  }) {
+    for (const dialect of options.dialects) {
+      for (const route of dialect.routes)
+        this.endpoints.set(`${route.method} ${route.path}`, { dialect, route })
+    }
+    this.authorizationServer = options.authorizationServer
+    this.metrics = options.metrics
+    this.logger = options.logger
+  }
+
+  /** Handles the request and answers true when it is for a token endpoint. */
+  dispatch(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/'
+    const query = url.indexOf('?')
+    const endpoint = this.endpoints.get(`${req.method} ${query === -1 ? url : url.slice(0, query)}`)
+    if (!endpoint) return false
+    const started = process.hrtime.bigint()
+    const given = req.headers['x-request-id']
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    readBody(req, BODY_LIMIT).then(
+      (body) => this.answer(endpoint, req, res, id, started, body),
+      (error: unknown) => this.answer(endpoint, req, res, id, started, error),
+    )
+    return true
+  }
+
+  private async answer(
+    { dialect, route }: Endpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    started: bigint,
+    body: Buffer | unknown,
+  ): Promise<void> {
+    const remoteAddress = req.socket.remoteAddress ?? ''
+    let parsed: TokenRequest | undefined
+    let outcome = 'success'
+    let answer: HttpReply
+    try {
+      if (!Buffer.isBuffer(body)) throw body
+      parsed = dialect.parse({ method: route.method, headers: req.headers, body, remoteAddress }, route)
+      answer = dialect.render(await this.authorizationServer.token(parsed))
+    } catch (thrown) {
+      const error = toOAuthError(thrown)
+      outcome = error.code
+      if (error.code === 'server_error' || error.code === 'temporarily_unavailable') {
+        this.logger.error({ reqId: id, err: error.cause ?? error }, 'token request failed')
+      }
+      answer = dialect.renderError(error, parsed?.credentials)
+    }
+    write(res, id, answer)
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    const grant = parsed?.grantType && KNOWN_GRANTS.has(parsed.grantType) ? parsed.grantType : 'other'
+    this.metrics.tokenRequests.inc({ endpoint: dialect.name, grant_type: grant, outcome })
+    this.metrics.tokenLatency.observe({ endpoint: dialect.name }, seconds)
+    this.logger.info(
+      {
+        reqId: id,
+        // Shaped for the logger's req serializer, like fastify's own lines.
+        req: { id, method: req.method, url: route.path, ip: remoteAddress },
+        res: { statusCode: answer.status },
+        endpoint: dialect.name,
+        outcome,
+        responseTime: seconds * 1000,
+      },
+      'request completed',
+    )
+  }
+}
+
+/** The one writer of token answers: they are credentials, so nothing may cache them. */
+function write(res: ServerResponse, id: string, answer: HttpReply): void {
+  const text = JSON.stringify(answer.body)
+  res.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'x-request-id': id,
+    ...answer.headers,
+  })
+  res.end(text)
+}
+
+/** Reads the body up to `limit` bytes; beyond it, a 413 in the endpoint's format. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () =>
+      new OAuthError('invalid_request', `The request body exceeds ${limit} bytes.`, { status: 413 })
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.resume()
+      reject(tooLarge())
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.resume()
+        reject(tooLarge())
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+    req.on('error', () => reject(new OAuthError('invalid_request', 'The request body could not be read.')))
+  })
+}
