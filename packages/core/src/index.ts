@@ -1,4 +1,8 @@
-export { ClientAssertionVerifier, JWT_BEARER_ASSERTION } from './auth/client-assertion.ts'
+export {
+  ASSERTION_ALGORITHMS,
+  ClientAssertionVerifier,
+  JWT_BEARER_ASSERTION,
+} from './auth/client-assertion.ts'
 export { ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
 export type { AuthMethod, ClientCredentials } from './auth/credentials.ts'
 export {

@@ -5,7 +5,20 @@ import type { Store } from '../storage/port.ts'
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
+// 'Ed25519' is RFC 9864's fully specified name for what 'EdDSA' means with an Ed25519 key.
+export const ASSERTION_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]
 
 /**
  * private_key_jwt (RFC 7523 §2.2 and §3, OpenID Connect Core §9): the client signs a short
@@ -32,7 +45,7 @@ export class ClientAssertionVerifier {
       ;({ payload } = await jwtVerify(assertion, keys, {
         issuer: client.clientId,
         subject: client.clientId,
-        algorithms: ALGORITHMS,
+        algorithms: ASSERTION_ALGORITHMS,
         requiredClaims: ['exp', 'jti', 'aud'],
         currentDate: new Date(this.clock.now()),
         clockTolerance: 5,

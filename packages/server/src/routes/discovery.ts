@@ -1,4 +1,4 @@
-import type { Config, Gatehouse } from '@gatehouse/core'
+import { ASSERTION_ALGORITHMS, type Config, type Gatehouse } from '@gatehouse/core'
 import type { FastifyInstance } from 'fastify'
 import type { TokenDialect } from '../dialects/dialect.ts'
 
@@ -13,7 +13,7 @@ export function mountDiscovery(
   const { gatehouse, config, issuer } = deps
   const { introspection, revocation } = config.endpoints
   const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt']
-  const assertionAlgorithms = ['RS256', 'PS256', 'ES256', 'EdDSA']
+  const assertionAlgorithms = ASSERTION_ALGORITHMS
   // Built once: what is enabled cannot change while the server runs.
   const metadata = {
     issuer,
