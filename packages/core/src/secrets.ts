@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 /*
  * Two hash formats, chosen by where the secret came from:
@@ -49,13 +49,14 @@ export function safeEqual(a: Buffer, b: Buffer): boolean {
 
 /** Constant-time string comparison that does not leak the length through an early return. */
 export function safeEqualString(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest()
-  const hb = createHash('sha256').update(b).digest()
+  const ha = hash('sha256', a, 'buffer')
+  const hb = hash('sha256', b, 'buffer')
   return timingSafeEqual(ha, hb)
 }
 
 function sha256(salt: Buffer, secret: string): Buffer {
-  return createHash('sha256').update(salt).update(secret, 'utf8').digest()
+  // One-shot hashing: on the token path this runs once per request.
+  return hash('sha256', Buffer.concat([salt, Buffer.from(secret, 'utf8')]), 'buffer')
 }
 
 function scryptAsync(

@@ -22,4 +22,24 @@ export class Metrics {
       registers: [this.registry],
     })
   }
+
+  private readonly counters = new Map<string, { inc(): void }>()
+  private readonly latencies = new Map<string, { observe(value: number): void }>()
+
+  /** Counts one token request; the labelled series are looked up once, not per request. */
+  recordToken(endpoint: string, grantType: string, outcome: string, seconds: number): void {
+    const key = `${endpoint}\u0000${grantType}\u0000${outcome}`
+    let counter = this.counters.get(key)
+    if (!counter) {
+      counter = this.tokenRequests.labels(endpoint, grantType, outcome)
+      this.counters.set(key, counter)
+    }
+    counter.inc()
+    let latency = this.latencies.get(endpoint)
+    if (!latency) {
+      latency = this.tokenLatency.labels(endpoint)
+      this.latencies.set(endpoint, latency)
+    }
+    latency.observe(seconds)
+  }
 }

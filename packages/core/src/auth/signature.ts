@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { MasterKeyCipher } from '../cipher.ts'
 import { sealContext } from '../clients/client-service.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
@@ -28,7 +28,7 @@ export class SignatureVerifier {
     if (!client.signature || client.sealedSecret === null || !/^[0-9a-fA-F]{32}$/.test(signature))
       return false
     const secret = this.cipher.decrypt(client.sealedSecret, sealContext(client.clientId))
-    const expected = createHash('md5').update(`${client.clientId}${time}${secret}`, 'utf8').digest()
+    const expected = hash('md5', `${client.clientId}${time}${secret}`, 'buffer')
     if (!safeEqual(Buffer.from(signature, 'hex'), expected)) return false
     // 13 digits are milliseconds (the seed's example), 10 are seconds (its code samples).
     const sent = time.length >= 13 ? Math.floor(Number(time) / 1000) : Number(time)

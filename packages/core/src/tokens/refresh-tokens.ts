@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { RefreshTokenRecord } from '../model.ts'
 import { randomToken } from '../random.ts'
@@ -68,5 +68,5 @@ export class RefreshTokenService {
 }
 
 export function hashRefreshToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64url')
+  return hash('sha256', token, 'base64url')
 }

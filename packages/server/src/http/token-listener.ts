@@ -92,8 +92,7 @@ export class TokenListener {
     write(res, id, answer)
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const grant = parsed?.grantType && KNOWN_GRANTS.has(parsed.grantType) ? parsed.grantType : 'other'
-    this.metrics.tokenRequests.inc({ endpoint: dialect.name, grant_type: grant, outcome })
-    this.metrics.tokenLatency.observe({ endpoint: dialect.name }, seconds)
+    this.metrics.recordToken(dialect.name, grant, outcome, seconds)
     this.logger.info(
       {
         reqId: id,
