@@ -4,6 +4,7 @@ import {
   type Config,
   type Gatehouse,
   MasterKeyCipher,
+  type Store,
   startGatehouse,
   systemClock,
 } from '@gatehouse/core'
@@ -21,6 +22,7 @@ export interface RunningServer {
   issuer: string
   app: FastifyInstance
   gatehouse: Gatehouse
+  store: Store
   masterKey: MasterKey
   logger: Logger
   close(): Promise<void>
@@ -63,6 +65,7 @@ export async function startServer(
     issuer,
     app,
     gatehouse,
+    store,
     masterKey,
     logger,
     async close() {

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Config, Store } from '@gatehouse/core'
-import { SqliteStore } from './sqlite/sqlite-store.ts'
+import { guardStore } from './guard.ts'
+import { isSqliteUnavailable, SqliteStore } from './sqlite/sqlite-store.ts'
 
 /** The one place that picks a concrete store from configuration. */
 export function openStore(config: Config): Store {
@@ -9,5 +10,5 @@ export function openStore(config: Config): Store {
       '--database-url (PostgreSQL) is not available in this version; use --data for the embedded SQLite store',
     )
   }
-  return new SqliteStore(join(config.dataDir, 'gatehouse.db'))
+  return guardStore(new SqliteStore(join(config.dataDir, 'gatehouse.db')), isSqliteUnavailable)
 }
