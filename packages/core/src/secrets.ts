@@ -43,6 +43,17 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   return false
 }
 
+// A well-formed hash that no secret matches.
+const NO_SECRET = `s256$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc(32).toString('base64url')}`
+
+/**
+ * Verifies against a hash that may be missing (an unknown service name or child key) in the
+ * same time as against a real one, so the answer's timing does not say which was wrong.
+ */
+export function verifySecretOrNothing(secret: string, stored: string | undefined): Promise<boolean> {
+  return verifySecret(secret, stored ?? NO_SECRET).then((valid) => valid && stored !== undefined)
+}
+
 export function safeEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }

@@ -1,11 +1,9 @@
 import { OAuthError } from '../errors.ts'
 import type { GrantType } from '../model.ts'
-import { verifySecret } from '../secrets.ts'
+import { verifySecretOrNothing } from '../secrets.ts'
 import { grantScopes } from '../tokens/scope.ts'
 import type { GrantHandler } from './grant.ts'
 import { issueTokenResult } from './issue.ts'
-
-const UNKNOWN = 's256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
 
 /**
  * Seed 002's parent/child grants (`csp_credentials`, `client_pc_credentials`): an integrator
@@ -30,7 +28,7 @@ export function childCredentialsGrant(
       if (!childKey || !childSecret)
         throw new OAuthError('invalid_request', 'The child_key and child_secret parameters are required.')
       const child = await deps.store.getChild(childKey)
-      const valid = await verifySecret(childSecret, child?.secretHash ?? UNKNOWN)
+      const valid = await verifySecretOrNothing(childSecret, child?.secretHash)
       // Another client's child, a disabled child and a wrong secret look the same.
       if (!child || !valid || child.clientId !== client.clientId || !child.enabled) {
         throw new OAuthError('invalid_grant', 'The child credentials are invalid.')

@@ -1,5 +1,5 @@
 import { OAuthError } from '../errors.ts'
-import { verifySecret } from '../secrets.ts'
+import { verifySecretOrNothing } from '../secrets.ts'
 import { grantScopes } from '../tokens/scope.ts'
 import type { GrantHandler } from './grant.ts'
 import { issueTokenResult } from './issue.ts'
@@ -19,8 +19,7 @@ export const serviceKeyGrant: GrantHandler = {
       throw new OAuthError('invalid_request', 'The serviceName and serviceKey parameters are required.')
     }
     const key = await deps.store.getServiceKey(client.clientId, serviceName)
-    // Verify against a hash either way, so that an unknown service name takes as long.
-    const valid = await verifySecret(serviceKey, key?.keyHash ?? UNKNOWN)
+    const valid = await verifySecretOrNothing(serviceKey, key?.keyHash)
     if (!key || !valid) throw new OAuthError('invalid_grant', 'The service name or key is invalid.')
     const allowed =
       key.scopes.length > 0 ? key.scopes.filter((s) => client.scopes.includes(s)) : client.scopes
@@ -34,5 +33,3 @@ export const serviceKeyGrant: GrantHandler = {
     })
   },
 }
-
-const UNKNOWN = 's256$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'

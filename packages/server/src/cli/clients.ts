@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type Command, storageOptions, type Values } from './command.ts'
+import { type Command, storageOptions, toggleCommand, type Values } from './command.ts'
 import { openAdmin, type StorageFlags } from './context.ts'
 import { UsageError } from './errors.ts'
 import { details, table } from './output.ts'
@@ -107,19 +107,13 @@ export const clientCommands: Record<string, Command> = {
 }
 
 function toggle(enabled: boolean): Command {
-  const verb = enabled ? 'enable' : 'disable'
-  return {
-    usage: `clients ${verb} ID`,
+  return toggleCommand({
+    noun: 'clients',
+    key: 'ID',
+    enabled,
     summary: enabled ? 'let a client get tokens again' : 'refuse a client at once, with all its credentials',
-    positionals: 1,
-    options: storageOptions,
-    async run(values, [id], output) {
-      await withAdmin(values, async (admin) => {
-        const view = clientView(await admin.clients.setEnabled(id!, enabled))
-        output.result(view, () => `${verb}d client ${id}`)
-      })
-    },
-  }
+    toggle: async (admin, id, on) => clientView(await admin.clients.setEnabled(id, on)),
+  })
 }
 
 export async function withAdmin<T>(

@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util'
+import { type AdminContext, openAdmin, type StorageFlags } from './context.ts'
 import type { Output } from './output.ts'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
@@ -20,4 +21,33 @@ export const storageOptions: Options = {
   'database-url': { type: 'string' },
   config: { type: 'string' },
   json: { type: 'boolean' },
+}
+
+/**
+ * `<noun> enable|disable KEY`: the same command for clients and child credentials, which
+ * differ only in what they switch and how they show it.
+ */
+export function toggleCommand(options: {
+  noun: string
+  key: string
+  enabled: boolean
+  summary: string
+  toggle(admin: AdminContext, key: string, enabled: boolean): Promise<Record<string, unknown>>
+}): Command {
+  const verb = options.enabled ? 'enable' : 'disable'
+  return {
+    usage: `${options.noun} ${verb} ${options.key}`,
+    summary: options.summary,
+    positionals: 1,
+    options: storageOptions,
+    async run(values, [key], output) {
+      const admin = openAdmin(values as StorageFlags)
+      try {
+        const view = await options.toggle(admin, key!, options.enabled)
+        output.result(view, () => `${verb}d ${options.noun.replace(/ren$|s$/, '')} ${key}`)
+      } finally {
+        await admin.close()
+      }
+    },
+  }
 }

@@ -1,5 +1,5 @@
 import { withAdmin } from './clients.ts'
-import { type Command, storageOptions } from './command.ts'
+import { type Command, storageOptions, toggleCommand } from './command.ts'
 import { UsageError } from './errors.ts'
 import { details } from './output.ts'
 import { childView, serviceKeyView } from './views.ts'
@@ -53,17 +53,11 @@ export const credentialCommands: Record<string, Command> = {
 }
 
 function childToggle(enabled: boolean): Command {
-  const verb = enabled ? 'enable' : 'disable'
-  return {
-    usage: `children ${verb} CHILD_KEY`,
+  return toggleCommand({
+    noun: 'children',
+    key: 'CHILD_KEY',
+    enabled,
     summary: enabled ? 'accept a child credential again' : 'refuse a child credential at once',
-    positionals: 1,
-    options: storageOptions,
-    async run(values, [childKey], output) {
-      await withAdmin(values, async (admin) => {
-        const view = childView(await admin.children.setEnabled(childKey!, enabled))
-        output.result(view, () => `${verb}d child ${childKey}`)
-      })
-    },
-  }
+    toggle: async (admin, childKey, on) => childView(await admin.children.setEnabled(childKey, on)),
+  })
 }
