@@ -6,13 +6,13 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tokenRequest } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
-import { freePort, type StartContext, type Started, startChild } from './spawn.ts'
+import { type Child, freePort, type StartContext, type Started, startChild } from './spawn.ts'
 
 export const GATEHOUSE_BIN = fileURLToPath(new URL('../packages/server/bin/gatehouse.ts', import.meta.url))
 
-const ENV = { NODE_ENV: 'production', GATEHOUSE_LOG_LEVEL: 'info' }
+export const ENV = { NODE_ENV: 'production', GATEHOUSE_LOG_LEVEL: 'info' }
 
-function runCli(args: string[]): Promise<string> {
+export function runCli(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -30,50 +30,91 @@ function runCli(args: string[]): Promise<string> {
 }
 
 // The CLI promises one JSON object on stdout; tolerate stray lines around it rather than fail the run.
-function parseClient(stdout: string): { client_id: string; client_secret: string } {
+export function parseCliJson<const K extends string>(
+  stdout: string,
+  fields: readonly K[],
+): Record<K, string> {
   const candidates = [stdout, ...stdout.split('\n').reverse()]
   for (const text of candidates) {
     try {
-      const parsed = JSON.parse(text) as { client_id?: unknown; client_secret?: unknown }
-      if (typeof parsed.client_id === 'string' && typeof parsed.client_secret === 'string') {
-        return { client_id: parsed.client_id, client_secret: parsed.client_secret }
-      }
+      const parsed = JSON.parse(text) as Record<string, unknown>
+      if (fields.every((f) => typeof parsed[f] === 'string')) return parsed as Record<K, string>
     } catch {
       // not this line
     }
   }
-  throw new Error(`gatehouse clients create printed no {client_id, client_secret} JSON:\n${stdout}`)
+  throw new Error(`the gatehouse CLI printed no JSON with ${fields.join(', ')}:\n${stdout}`)
 }
 
-export async function startGatehouse(alg: Alg, ctx: StartContext): Promise<Started> {
+export function parseClient(stdout: string): { client_id: string; client_secret: string } {
+  return parseCliJson(stdout, ['client_id', 'client_secret'])
+}
+
+export function checkBuilt(): void {
   if (!existsSync(GATEHOUSE_BIN)) {
     throw new Error(
       `Gatehouse is not built yet: ${GATEHOUSE_BIN} does not exist. ` +
         'Run with --only oidc-provider,oauth2-server,floor to bench the others.',
     )
   }
+}
+
+// One Gatehouse instance's files: a config file naming the algorithm and a data dir, both under the work dir.
+export interface GatehouseFiles {
+  dataDir: string
+  configFile: string
+  // --data and --config, for the CLI and for `serve`.
+  common: string[]
+}
+
+export function gatehouseFiles(workDir: string, label: string, alg: Alg): GatehouseFiles {
   // Left for Gatehouse to create, as it would be on a first run.
-  const dataDir = join(ctx.workDir, `gatehouse-${alg}`)
-  const configFile = join(ctx.workDir, `gatehouse-${alg}.json`)
+  const dataDir = join(workDir, `gatehouse-${label}`)
+  const configFile = join(workDir, `gatehouse-${label}.json`)
   writeFileSync(configFile, JSON.stringify({ tokens: { algorithm: alg } }, null, 2))
+  return { dataDir, configFile, common: ['--data', dataDir, '--config', configFile] }
+}
 
-  const common = ['--data', dataDir, '--config', configFile]
-  const created = parseClient(
-    await runCli(['clients', 'create', ...common, '--name', 'bench', '--scope', 'bench.read', '--json']),
-  )
+export interface RunningGatehouse {
+  child: Child
+  baseUrl: string
+  jwksUrl: string
+}
 
+export async function serveGatehouse(
+  files: GatehouseFiles,
+  label: string,
+  workDir: string,
+  timeoutMs?: number,
+): Promise<RunningGatehouse> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const child = await startChild({
     name: 'gatehouse',
-    args: [GATEHOUSE_BIN, 'serve', ...common, '--port', String(port), '--host', '127.0.0.1'],
+    args: [GATEHOUSE_BIN, 'serve', ...files.common, '--port', String(port), '--host', '127.0.0.1'],
     env: ENV,
-    logFile: join(ctx.workDir, `gatehouse-${alg}.log`),
+    logFile: join(workDir, `gatehouse-${label}.log`),
     readyUrl: `${baseUrl}/readyz`,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   })
-  return {
-    child,
-    request: tokenRequest(baseUrl, created.client_id, created.client_secret),
-    jwksUrl: `${baseUrl}/.well-known/jwks.json`,
-  }
+  return { child, baseUrl, jwksUrl: `${baseUrl}/.well-known/jwks.json` }
+}
+
+export async function startGatehouse(alg: Alg, ctx: StartContext): Promise<Started> {
+  checkBuilt()
+  const files = gatehouseFiles(ctx.workDir, alg, alg)
+  const created = parseClient(
+    await runCli([
+      'clients',
+      'create',
+      ...files.common,
+      '--name',
+      'bench',
+      '--scope',
+      'bench.read',
+      '--json',
+    ]),
+  )
+  const { child, baseUrl, jwksUrl } = await serveGatehouse(files, alg, ctx.workDir)
+  return { child, request: tokenRequest(baseUrl, created.client_id, created.client_secret), jwksUrl }
 }

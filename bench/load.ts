@@ -49,7 +49,7 @@ export function detectDriver(): DriverName {
 
 // Full signature checks on every answer would make the driver the bottleneck; the shape is checked here and
 // a sample is verified cryptographically around each load (see verify.ts).
-const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/
+export const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/
 export function looksLikeTokenResponse(body: string): boolean {
   try {
     const parsed = JSON.parse(body) as Record<string, unknown>
@@ -77,21 +77,46 @@ export async function runLoad(
     : runAutocannon(request, connections, durationSec)
 }
 
-async function runAutocannon(
-  request: TokenRequest,
-  connections: number,
-  durationSec: number,
-): Promise<LoadResult> {
-  const result = await autocannon({
+// What one autocannon run repeats. Dialects whose requests change every time (a fresh signature, the refresh
+// token of the previous answer) supply `requests` or a per-connection `setupClient`; the rest repeat one body.
+export interface CannonPlan {
+  url: string
+  method: 'POST' | 'PUT'
+  headers: Record<string, string>
+  body?: string
+  requests?: autocannon.Request[]
+  setupClient?: (client: autocannon.Client) => void
+  // True for an answer that carries a token; anything else is counted as an error.
+  verifyBody: (body: string) => boolean
+}
+
+export function cannonPlan(request: TokenRequest): CannonPlan {
+  return {
     url: request.url,
     method: 'POST',
     headers: request.headers,
     body: request.body,
+    verifyBody: looksLikeTokenResponse,
+  }
+}
+
+export async function runCannon(
+  plan: CannonPlan,
+  connections: number,
+  durationSec: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: plan.url,
+    method: plan.method,
+    headers: plan.headers,
+    ...(plan.body === undefined ? {} : { body: plan.body }),
+    ...(plan.requests ? { requests: plan.requests } : {}),
+    ...(plan.setupClient ? { setupClient: plan.setupClient } : {}),
     connections,
     pipelining: 1,
     duration: durationSec,
     timeout: 10,
-    verifyBody: (body) => looksLikeTokenResponse(String(body)),
+    verifyBody: (body) => plan.verifyBody(String(body)),
   })
   const socket = result.errors - result.timeouts
   const errors = result.errors + result.non2xx + result.mismatches
@@ -105,6 +130,10 @@ async function runAutocannon(
     detail: { non2xx: result.non2xx, socket, timeouts: result.timeouts, invalidBody: result.mismatches },
     durationSec: result.duration,
   }
+}
+
+function runAutocannon(request: TokenRequest, connections: number, durationSec: number): Promise<LoadResult> {
+  return runCannon(cannonPlan(request), connections, durationSec)
 }
 
 function luaString(value: string): string {

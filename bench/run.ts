@@ -5,7 +5,25 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import {
+  DIALECTS,
+  type Dialect,
+  type DialectRow,
+  type DialectServer,
+  renderDialectTable,
+  startDialectServer,
+} from './dialects.ts'
 import { type DriverName, detectDriver, type LoadResult, runLoad } from './load.ts'
+import { emptyMeasured, measureRoundRobin } from './rounds.ts'
+import {
+  BASELINE_CLIENTS,
+  readAfterMemory,
+  readIdleMemory,
+  renderScaleTable,
+  type ScaleRow,
+  type ScaleSetup,
+  startScale,
+} from './scale.ts'
 import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
 import type { Started } from './spawn.ts'
 import { type Row, renderTable } from './table.ts'
@@ -13,13 +31,29 @@ import { SERVER_NAMES, type ServerName, startServer } from './targets.ts'
 import { verifySample } from './verify.ts'
 
 const USAGE = `usage: npm run bench -- [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,oidc-provider,oauth2-server,floor]
-                          [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]`
+                          [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]
+       npm run bench -- --dialects [--quick] [--alg …] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC]
+       npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--runs N] …`
+
+// Printed under every table until the verifier package exists.
+const VERIFIER_LINE =
+  'verifier target: not measured yet — there is no verifier package in Gatehouse (it arrives with a later issue); ' +
+  'the bench will measure it then.'
 
 // The issue bounds the whole run at five minutes; units that would cross it are skipped, not squeezed.
 const TIME_BUDGET_SEC = 290
 const START_OVERHEAD_SEC = 3
+// Registering the five dialect clients through the CLI (a Node start each) and starting the server.
+const DIALECT_START_SEC = 10
+
+type Mode = 'peers' | 'dialects' | 'clients'
 
 interface Settings {
+  mode: Mode
+  // --clients: how many clients to register, and over how many distinct ids the load rotates.
+  clients: number
+  spread: number
+  seededData?: string
   algs: Alg[]
   servers: ServerName[]
   driver: DriverName
@@ -69,6 +103,10 @@ function parseSettings(argv: string[]): Settings {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
+      dialects: { type: 'boolean', default: false },
+      clients: { type: 'string' },
+      spread: { type: 'string' },
+      'seeded-data': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -76,18 +114,36 @@ function parseSettings(argv: string[]): Settings {
     console.log(USAGE)
     process.exit(0)
   }
-  const driver = values.driver ?? detectDriver()
+  if (values.dialects && values.clients !== undefined)
+    throw new Error('--dialects and --clients are separate modes')
+  const mode: Mode = values.dialects ? 'dialects' : values.clients !== undefined ? 'clients' : 'peers'
+  if (mode !== 'peers' && (values.only !== undefined || values.driver !== undefined)) {
+    throw new Error(
+      '--only and --driver belong to the peer table; --dialects and --clients drive Gatehouse with autocannon',
+    )
+  }
+  const driver = mode === 'peers' ? (values.driver ?? detectDriver()) : 'autocannon'
   if (driver !== 'wrk' && driver !== 'autocannon') throw new Error('--driver must be wrk or autocannon')
-  // 3 runs x 5 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
   const quick = values.quick
+  // Peers: 3 runs x 5 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
+  // Dialects: 15 endpoint/alg pairs, so 3 runs x 4 s after 2 s. Clients: 2 servers, one alg by default.
+  const defaults = {
+    peers: { runs: quick ? 1 : 3, duration: quick ? 4 : 5, warmup: quick ? 1 : 3 },
+    dialects: { runs: quick ? 1 : 3, duration: quick ? 3 : 4, warmup: quick ? 1 : 2 },
+    clients: { runs: quick ? 1 : 3, duration: quick ? 4 : 5, warmup: quick ? 2 : 3 },
+  }[mode]
   return {
-    algs: listOption(values.alg, ALGS, parseAlg),
+    mode,
+    clients: Math.round(positive(values.clients, 1_000_000, 'clients')),
+    spread: Math.round(positive(values.spread, 10_000, 'spread')),
+    ...(values['seeded-data'] === undefined ? {} : { seededData: values['seeded-data'] }),
+    algs: mode === 'clients' && values.alg === undefined ? ['ES256'] : listOption(values.alg, ALGS, parseAlg),
     servers: listOption(values.only, SERVER_NAMES, parseServer),
     driver,
     connections: Math.round(positive(values.connections, 50, 'connections')),
-    runs: Math.round(positive(values.runs, quick ? 1 : 3, 'runs')),
-    durationSec: positive(values.duration, quick ? 4 : 5, 'duration'),
-    warmupSec: positive(values.warmup, quick ? 1 : 3, 'warmup'),
+    runs: Math.round(positive(values.runs, defaults.runs, 'runs')),
+    durationSec: positive(values.duration, defaults.duration, 'duration'),
+    warmupSec: positive(values.warmup, defaults.warmup, 'warmup'),
     sample: quick ? 10 : 20,
     keepLogs: values['keep-logs'],
   }
@@ -187,34 +243,51 @@ async function benchAlg(alg: Alg, s: Settings, workDir: string, algTag: string):
   return slots.map((slot) => slot.row)
 }
 
-async function main(): Promise<number> {
-  const [major] = process.versions.node.split('.').map(Number)
-  if ((major ?? 0) < 24) {
-    progress(`Node ${process.versions.node}: the bench needs Node 24 (run it through \`npm run bench\`).`)
-    return 2
+function writeResults(file: string, payload: Record<string, unknown>): void {
+  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+  mkdirSync(resultsDir, { recursive: true })
+  const resultsFile = join(resultsDir, file)
+  writeFileSync(
+    resultsFile,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.versions.node,
+        cpus: availableParallelism(),
+        cpuModel: cpus()[0]?.model ?? 'unknown CPU',
+        ...payload,
+      },
+      null,
+      2,
+    )}\n`,
+  )
+  progress(`results written to ${resultsFile}`)
+}
+
+function machineLine(loadAtStart: number, totalSec: number): string {
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU'
+  const loadAtEnd = loadavg()[0] ?? 0
+  return (
+    `node ${process.versions.node}, ${availableParallelism()} × ${cpuModel}, 127.0.0.1, ` +
+    `load average ${loadAtStart.toFixed(2)} at start, ${loadAtEnd.toFixed(2)} at end, total ${Math.round(totalSec)} s`
+  )
+}
+
+function cleanUp(workDir: string, failed: boolean, keepLogs: boolean): void {
+  if (failed || keepLogs) {
+    progress(`server logs and data kept in ${workDir}`)
+  } else {
+    rmSync(workDir, { recursive: true, force: true })
   }
-  let settings: Settings
-  try {
-    settings = parseSettings(process.argv.slice(2))
-  } catch (err) {
-    progress(`${(err as Error).message}\n${USAGE}`)
-    return 2
-  }
-  const s = settings
+}
+
+async function runPeers(s: Settings, loadAtStart: number, workDir: string): Promise<number> {
   const unitSec = s.warmupSec + s.runs * s.durationSec + START_OVERHEAD_SEC
   const units = s.algs.length * s.servers.length
   progress(
     `bench: ${s.servers.join(', ')} × ${s.algs.join(', ')}; ${s.driver}, ${s.connections} connections, ` +
       `warm-up ${s.warmupSec} s, ${s.runs} × ${s.durationSec} s; about ${units * unitSec} s`,
   )
-
-  // Anything else using the two cores shows up as spread between runs; say so rather than let it pass as signal.
-  const loadAtStart = loadavg()[0] ?? 0
-  if (loadAtStart > 0.5) {
-    progress(`bench: load average is ${loadAtStart.toFixed(2)} before starting; expect noisier numbers`)
-  }
-
-  const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   const startedAt = Date.now()
   const rows: Row[] = []
   for (const [i, alg] of s.algs.entries()) {
@@ -240,43 +313,164 @@ async function main(): Promise<number> {
   }
   const totalSec = (Date.now() - startedAt) / 1000
 
-  const cpuModel = cpus()[0]?.model ?? 'unknown CPU'
   const heading =
     `Token endpoint, client_credentials + Basic auth, JWT access tokens — ${s.driver}, ${s.connections} connections, ` +
-    `${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up (median run)\n` +
-    `node ${process.versions.node}, ${availableParallelism()} × ${cpuModel}, 127.0.0.1, ` +
-    `load average ${loadAtStart.toFixed(2)} at start, total ${Math.round(totalSec)} s`
+    `${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up (median run)\n${machineLine(loadAtStart, totalSec)}`
   console.log(renderTable(rows, heading))
-
-  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
-  mkdirSync(resultsDir, { recursive: true })
-  const resultsFile = join(resultsDir, 'latest.json')
-  writeFileSync(
-    resultsFile,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        node: process.versions.node,
-        cpus: availableParallelism(),
-        cpuModel,
-        loadAtStart,
-        settings: s,
-        totalSec,
-        rows,
-      },
-      null,
-      2,
-    )}\n`,
+  console.log(`\n${VERIFIER_LINE}`)
+  console.log(
+    'dialects and 1,000,000 clients: separate modes, `npm run bench -- --dialects` and `-- --clients 1000000`.',
   )
-  progress(`results written to ${resultsFile}`)
+  writeResults('latest.json', { loadAtStart, settings: s, totalSec, rows })
 
   const bad = rows.filter((r) => r.status === 'failed' || r.tokensValid < r.tokensChecked)
-  if (bad.length || s.keepLogs) {
-    progress(`server logs and data kept in ${workDir}`)
-  } else {
-    rmSync(workDir, { recursive: true, force: true })
-  }
+  cleanUp(workDir, bad.length > 0, s.keepLogs)
   return bad.length ? 1 : 0
+}
+
+// Per algorithm: one Gatehouse with a client for every dialect, the five endpoints measured round-robin.
+async function runDialects(s: Settings, loadAtStart: number, workDir: string): Promise<number> {
+  const unitSec = s.warmupSec + s.runs * s.durationSec + 1
+  const perAlgSec = DIALECTS.length * unitSec + DIALECT_START_SEC
+  progress(
+    `bench --dialects: ${DIALECTS.join(', ')} × ${s.algs.join(', ')}; autocannon, ${s.connections} connections, ` +
+      `warm-up ${s.warmupSec} s, ${s.runs} × ${s.durationSec} s; about ${s.algs.length * perAlgSec} s`,
+  )
+  const startedAt = Date.now()
+  const rows: DialectRow[] = []
+  const chainNotes: string[] = []
+  for (const [i, alg] of s.algs.entries()) {
+    const tag = `[${i + 1}/${s.algs.length}] ${alg}`
+    const fresh = (dialect: Dialect): DialectRow => ({ ...emptyMeasured(), alg, dialect })
+    if ((Date.now() - startedAt) / 1000 + perAlgSec > TIME_BUDGET_SEC) {
+      progress(`${tag}: skipped, the ${TIME_BUDGET_SEC} s time budget would be exceeded`)
+      rows.push(
+        ...DIALECTS.map((d) => ({ ...fresh(d), status: 'skipped' as const, note: 'skipped: time budget' })),
+      )
+      continue
+    }
+    let server: DialectServer | undefined
+    try {
+      progress(`${tag}: registering clients and starting Gatehouse`)
+      server = await startDialectServer(alg, workDir, s.connections)
+      await measureRoundRobin(server.contenders, alg, s, tag)
+      rows.push(...server.contenders.map((c) => ({ ...c.result, alg, dialect: c.dialect })))
+      const breaks = server.chainNotes()
+      if (breaks.length)
+        chainNotes.push(`${alg} refresh: ${breaks.length} broken chain(s), first: ${breaks[0]}`)
+    } catch (err) {
+      const message = (err as Error).message
+      progress(`${tag} FAILED: ${message}`)
+      rows.push(
+        ...DIALECTS.map((d) => ({ ...fresh(d), status: 'failed' as const, note: message.split('\n')[0] })),
+      )
+    } finally {
+      await server?.gatehouse.child.stop()
+    }
+  }
+  const totalSec = (Date.now() - startedAt) / 1000
+  const heading =
+    `Gatehouse token dialects vs its standard endpoint — one Gatehouse per alg (SQLite, logs at info), autocannon, ` +
+    `${s.connections} connections, ${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up each, round-robin (median run)\n` +
+    machineLine(loadAtStart, totalSec)
+  console.log(renderDialectTable(rows, heading))
+  if (chainNotes.length) console.log(chainNotes.join('\n'))
+  console.log(`\n${VERIFIER_LINE}`)
+  writeResults('dialects-latest.json', {
+    mode: 'dialects',
+    loadAtStart,
+    settings: s,
+    totalSec,
+    rows,
+    chainNotes,
+  })
+  const bad = rows.filter((r) => r.status === 'failed' || r.tokensValid < r.tokensChecked || r.errors > 0)
+  cleanUp(workDir, bad.length > 0, s.keepLogs)
+  return bad.length ? 1 : 0
+}
+
+// Gatehouse with --clients N registered against Gatehouse with ten, the load rotating over --spread ids.
+async function runClients(s: Settings, loadAtStart: number, workDir: string): Promise<number> {
+  progress(
+    `bench --clients ${s.clients}: ${s.algs.join(', ')}; 10 vs ${s.clients} registered clients, load over ` +
+      `${Math.min(s.spread, s.clients)} ids; autocannon, ${s.connections} connections, warm-up ${s.warmupSec} s, ` +
+      `${s.runs} × ${s.durationSec} s per server, plus seeding`,
+  )
+  const startedAt = Date.now()
+  let seedingSec = 0
+  const rows: ScaleRow[] = []
+  for (const [i, alg] of s.algs.entries()) {
+    const tag = `[${i + 1}/${s.algs.length}] ${alg}`
+    let setup: ScaleSetup | undefined
+    try {
+      const before = Date.now()
+      setup = await startScale({
+        alg,
+        count: s.clients,
+        spread: s.spread,
+        workDir,
+        ...(s.seededData === undefined ? {} : { seededData: s.seededData }),
+      })
+      seedingSec += (Date.now() - before) / 1000
+      readIdleMemory(setup)
+      await measureRoundRobin(setup.contenders, alg, s, tag)
+      readAfterMemory(setup)
+      rows.push(...setup.rows)
+    } catch (err) {
+      const message = (err as Error).message
+      progress(`${tag} FAILED: ${message}`)
+      rows.push(...(setup?.rows ?? []))
+      for (const row of setup?.rows ?? []) {
+        row.status = 'failed'
+        row.note = message.split('\n')[0]
+      }
+    } finally {
+      await Promise.all(setup?.servers.map((server) => server.child.stop()) ?? [])
+    }
+  }
+  const totalSec = (Date.now() - startedAt) / 1000
+  const heading =
+    `Gatehouse with ${s.clients.toLocaleString('en-US')} registered clients vs ${BASELINE_CLIENTS} — SQLite, logs at info, ` +
+    `client_credentials + Basic, autocannon, ${s.connections} connections, ${s.runs} × ${s.durationSec} s after ` +
+    `${s.warmupSec} s warm-up, round-robin (median run)\n${machineLine(loadAtStart, totalSec)} ` +
+    `(of which ${Math.round(seedingSec)} s registering clients and starting servers, ${Math.round(totalSec - seedingSec)} s measuring)`
+  console.log(renderScaleTable(rows, heading))
+  console.log(`\n${VERIFIER_LINE}`)
+  writeResults('clients-latest.json', {
+    mode: 'clients',
+    loadAtStart,
+    settings: s,
+    totalSec,
+    seedingSec,
+    rows,
+  })
+  const bad = rows.filter((r) => r.status === 'failed' || r.tokensValid < r.tokensChecked)
+  cleanUp(workDir, bad.length > 0, s.keepLogs)
+  return bad.length ? 1 : 0
+}
+
+async function main(): Promise<number> {
+  const [major] = process.versions.node.split('.').map(Number)
+  if ((major ?? 0) < 24) {
+    progress(`Node ${process.versions.node}: the bench needs Node 24 (run it through \`npm run bench\`).`)
+    return 2
+  }
+  let settings: Settings
+  try {
+    settings = parseSettings(process.argv.slice(2))
+  } catch (err) {
+    progress(`${(err as Error).message}\n${USAGE}`)
+    return 2
+  }
+  // Anything else using the two cores shows up as spread between runs; say so rather than let it pass as signal.
+  const loadAtStart = loadavg()[0] ?? 0
+  if (loadAtStart > 0.5) {
+    progress(`bench: load average is ${loadAtStart.toFixed(2)} before starting; expect noisier numbers`)
+  }
+  const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
+  if (settings.mode === 'dialects') return runDialects(settings, loadAtStart, workDir)
+  if (settings.mode === 'clients') return runClients(settings, loadAtStart, workDir)
+  return runPeers(settings, loadAtStart, workDir)
 }
 
 process.exitCode = await main()

@@ -20,6 +20,7 @@ export interface StartOptions {
 export interface Child {
   name: string
   logFile: string
+  pid: number
   stop(): Promise<void>
 }
 
@@ -111,7 +112,7 @@ export async function startChild(options: StartOptions): Promise<Child> {
     try {
       const res = await fetch(options.readyUrl, { signal: AbortSignal.timeout(1000) })
       await res.arrayBuffer()
-      if (res.ok) return { name: options.name, logFile: options.logFile, stop }
+      if (res.ok) return { name: options.name, logFile: options.logFile, pid: proc.pid ?? 0, stop }
     } catch {
       // not listening yet
     }
@@ -122,4 +123,22 @@ export async function startChild(options: StartOptions): Promise<Child> {
   throw new Error(
     `${options.name} was not ready within ${options.timeoutMs ?? 20_000} ms: ${lastLine(tail)}\n${tail}`,
   )
+}
+
+export interface Memory {
+  // Resident set now and its high-water mark since the process started, in MiB.
+  rssMiB: number
+  peakMiB: number
+}
+
+// Linux only: the bench reads the server's own accounting rather than trusting it to report itself.
+export function memoryOf(pid: number): Memory | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+    return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 }
+  } catch {
+    return undefined
+  }
 }

@@ -10,8 +10,11 @@ export interface VerifyResult {
   failures: string[]
 }
 
-export async function verifySample(
-  request: TokenRequest,
+// One token from the endpoint under test; throws with the reason when the answer carries none.
+export type FetchToken = () => Promise<string>
+
+export async function verifyTokens(
+  fetchToken: FetchToken,
   jwksUrl: string,
   alg: Alg,
   count: number,
@@ -28,20 +31,8 @@ export async function verifySample(
   }
   for (let i = 0; i < count; i++) {
     try {
-      const res = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        signal: AbortSignal.timeout(5000),
-      })
-      const text = await res.text()
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`)
-      const body = JSON.parse(text) as { access_token?: unknown; token_type?: unknown; expires_in?: unknown }
-      if (typeof body.access_token !== 'string') throw new Error(`no access_token in ${text.slice(0, 200)}`)
-      if (String(body.token_type).toLowerCase() !== 'bearer') throw new Error(`token_type ${body.token_type}`)
-      if (typeof body.expires_in !== 'number' || body.expires_in <= 0)
-        throw new Error(`expires_in ${body.expires_in}`)
-      const { payload } = await jwtVerify(body.access_token, keys, { algorithms: [alg] })
+      const token = await fetchToken()
+      const { payload } = await jwtVerify(token, keys, { algorithms: [alg] })
       if (typeof payload.exp !== 'number') throw new Error('token has no exp')
       valid++
     } catch (err) {
@@ -49,4 +40,35 @@ export async function verifySample(
     }
   }
   return { checked: count, valid, failures }
+}
+
+// Sends one request and returns the parsed JSON answer, or throws with the status and the start of the body.
+export async function postJson(
+  url: string,
+  init: { method?: string; headers: Record<string, string>; body: string },
+): Promise<Record<string, unknown>> {
+  const res = await fetch(url, { method: 'POST', ...init, signal: AbortSignal.timeout(5000) })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`)
+  return JSON.parse(text) as Record<string, unknown>
+}
+
+// The RFC 6749 §5.1 answer: access_token, token_type bearer, a positive expires_in.
+export function oauthAccessToken(body: Record<string, unknown>): string {
+  const text = JSON.stringify(body).slice(0, 200)
+  if (typeof body.access_token !== 'string') throw new Error(`no access_token in ${text}`)
+  if (String(body.token_type).toLowerCase() !== 'bearer') throw new Error(`token_type ${body.token_type}`)
+  if (typeof body.expires_in !== 'number' || body.expires_in <= 0)
+    throw new Error(`expires_in ${body.expires_in}`)
+  return body.access_token
+}
+
+export function verifySample(
+  request: TokenRequest,
+  jwksUrl: string,
+  alg: Alg,
+  count: number,
+): Promise<VerifyResult> {
+  const fetchToken = async () => oauthAccessToken(await postJson(request.url, request))
+  return verifyTokens(fetchToken, jwksUrl, alg, count)
 }

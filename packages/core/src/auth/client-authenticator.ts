@@ -2,7 +2,7 @@ import type { ClientDirectory } from '../clients/client-directory.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { ClientRecord } from '../model.ts'
-import { verifySecret } from '../secrets.ts'
+import { verifySecret, verifySecretOrNothing } from '../secrets.ts'
 import type { ClientAssertionVerifier } from './client-assertion.ts'
 import type { ClientCredentials } from './credentials.ts'
 import type { SignatureVerifier } from './signature.ts'
@@ -31,7 +31,12 @@ export class ClientAuthenticator {
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
     const client = await this.clients.get(credentials.clientId)
-    if (!client?.enabled || !(await this.proves(client, credentials))) throw invalidClient()
+    if (!client?.enabled) {
+      // Spend what checking a secret costs, so that the timing does not say whether the id exists.
+      if ('secret' in credentials) await verifySecretOrNothing(credentials.secret, undefined)
+      throw invalidClient()
+    }
+    if (!(await this.proves(client, credentials))) throw invalidClient()
     return client
   }
 
