@@ -7,11 +7,13 @@ import { parseJsonObject } from '../http/json.ts'
 import { type HttpInput, type HttpReply, header } from '../http/types.ts'
 import type { CredentialFields, DialectDescription, DialectRoute } from './description.ts'
 import type { TokenDialect } from './dialect.ts'
-import { fill } from './template.ts'
+import { compile } from './template.ts'
 
 /** Turns a dialect description into the parse/render adapter the listener calls. */
 export function createDialect(description: DialectDescription): TokenDialect {
   const { credentials: fields, policy } = description
+  const success = compile(description.success)
+  const failure = compile(description.error)
   return {
     name: description.name,
     routes: description.routes,
@@ -38,7 +40,7 @@ export function createDialect(description: DialectDescription): TokenDialect {
     render(result: TokenResult): HttpReply {
       return {
         status: 200,
-        body: fill(description.success, {
+        body: success({
           access_token: result.accessToken,
           token_type: result.tokenType,
           expires_in: result.expiresIn,
@@ -58,7 +60,7 @@ export function createDialect(description: DialectDescription): TokenDialect {
         headers['www-authenticate'] = 'Basic realm="gatehouse", charset="UTF-8"'
       }
       if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
-      const body = fill(description.error, {
+      const body = failure({
         status,
         code: entry.code ?? error.code,
         message: entry.message ?? error.description,

@@ -1,14 +1,31 @@
 import type { Template } from './description.ts'
 
-/** Fills a template: "$name" strings become values; keys whose value is undefined are dropped. */
-export function fill(template: Template, values: Readonly<Record<string, unknown>>): unknown {
-  if (typeof template === 'string') return template.startsWith('$') ? values[template.slice(1)] : template
-  if (Array.isArray(template)) return template.map((item) => fill(item, values))
-  if (template === null || typeof template !== 'object') return template
-  const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(template)) {
-    const filled = fill(value, values)
-    if (filled !== undefined) out[key] = filled
+type Values = Readonly<Record<string, unknown>>
+export type Render = (values: Values) => unknown
+
+/**
+ * Compiles a template once, for the life of the dialect: "$name" strings become values, and
+ * keys whose value is undefined are dropped, so optional fields disappear.
+ */
+export function compile(template: Template): Render {
+  if (typeof template === 'string' && template.startsWith('$')) {
+    const name = template.slice(1)
+    return (values) => values[name]
   }
-  return out
+  if (Array.isArray(template)) {
+    const items = template.map(compile)
+    return (values) => items.map((item) => item(values))
+  }
+  if (template !== null && typeof template === 'object') {
+    const fields = Object.entries(template).map(([key, value]) => [key, compile(value)] as const)
+    return (values) => {
+      const out: Record<string, unknown> = {}
+      for (const [key, field] of fields) {
+        const value = field(values)
+        if (value !== undefined) out[key] = value
+      }
+      return out
+    }
+  }
+  return () => template
 }
