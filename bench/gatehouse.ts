@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { tokenRequest } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
@@ -12,7 +13,23 @@ export const GATEHOUSE_BIN = fileURLToPath(new URL('../packages/server/bin/gateh
 
 export const ENV = { NODE_ENV: 'production', GATEHOUSE_LOG_LEVEL: 'info' }
 
-export function runCli(args: string[]): Promise<string> {
+// Two CLI commands started at once can fail to open the database ("database is locked": SqliteStore sets
+// journal_mode before busy_timeout), before either writes anything; such a failure is retried.
+const OPEN_FAILED = /cannot open the SQLite database/
+
+export async function runCli(args: string[]): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runCliOnce(args)
+    } catch (err) {
+      if (attempt >= 3 || !OPEN_FAILED.test((err as Error).message)) throw err
+      process.stderr.write(`gatehouse ${args.slice(0, 2).join(' ')}: could not open the database, retrying\n`)
+      await sleep(200 * attempt)
+    }
+  }
+}
+
+function runCliOnce(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -100,10 +100,12 @@ export function cannonPlan(request: TokenRequest): CannonPlan {
   }
 }
 
+// `amount` instead of a duration: exactly that many requests (used to prime caches, not to measure).
 export async function runCannon(
   plan: CannonPlan,
   connections: number,
   durationSec: number,
+  amount?: number,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url: plan.url,
@@ -114,7 +116,7 @@ export async function runCannon(
     ...(plan.setupClient ? { setupClient: plan.setupClient } : {}),
     connections,
     pipelining: 1,
-    duration: durationSec,
+    ...(amount === undefined ? { duration: durationSec } : { amount }),
     timeout: 10,
     verifyBody: (body) => plan.verifyBody(String(body)),
   })

@@ -1,0 +1,378 @@
+// `npm run bench -- --dialects`: each vendor dialect against Gatehouse's standard token endpoint, on ONE
+// Gatehouse per algorithm (production setup: CLI-registered clients, SQLite store, logs at info). The target
+// is each dialect at 0.9 × or more of the standard endpoint's throughput at the same algorithm.
+import { createHash } from 'node:crypto'
+import type autocannon from 'autocannon'
+import {
+  checkBuilt,
+  gatehouseFiles,
+  parseClient,
+  parseCliJson,
+  type RunningGatehouse,
+  runCli,
+  serveGatehouse,
+} from './gatehouse.ts'
+import { type CannonPlan, cannonPlan, JWT_SHAPE, looksLikeTokenResponse, tokenRequest } from './load.ts'
+import { type Contender, emptyMeasured, type Measured, pairedRatio } from './rounds.ts'
+import type { Alg } from './servers/jwt.ts'
+import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
+
+export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
+export type Dialect = (typeof DIALECTS)[number]
+
+export const DIALECT_TARGET = 0.9
+
+export const DIALECT_REQUESTS: Record<Dialect, string> = {
+  standard: 'POST /oauth/token, Basic, grant_type=client_credentials',
+  servicekey: 'POST /connect/token, grant_type=servicekey (public client)',
+  'parent-child': 'POST /oauth/token, grant_type=csp_credentials + child_key/child_secret',
+  signature: 'POST /api/TokenAuth/Authenticate, JSON {clientId, time, MD5 signature}',
+  refresh: 'PUT /amsu-analysis/v2/token, refresh_token rotated every request',
+}
+
+const SCOPE = 'bench.read'
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+const JSON_TYPE = { 'content-type': 'application/json' }
+const REFRESH_PATH = '/amsu-analysis/v2/token'
+
+// The signature and refresh requests change every time, so autocannon rebuilds them before each send, which
+// costs the driver ~30 µs a request (measured) on the cores the server also uses. The fixed-body endpoints get
+// the same rebuild through an identity setupRequest, so every row pays the same driver cost and the ratio
+// compares the server alone.
+const SAME_REQUEST: autocannon.Request[] = [{ setupRequest: (req) => req }]
+
+export interface DialectRow extends Measured {
+  alg: Alg
+  dialect: Dialect
+}
+
+export interface DialectServer {
+  gatehouse: RunningGatehouse
+  contenders: (Contender & { dialect: Dialect })[]
+  // Why a refresh chain had to be re-seeded during the runs; empty when every refresh succeeded.
+  chainNotes(): string[]
+}
+
+function form(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString()
+}
+
+async function fetchOAuth(url: string, body: string): Promise<string> {
+  return oauthAccessToken(await postJson(url, { headers: FORM, body }))
+}
+
+// Answer of the signature dialect: {"code":200,"data":{"accessToken":"…","expireInSeconds":…},"success":true,…}.
+function signatureAccessToken(body: Record<string, unknown>): string {
+  const data = body.data as { accessToken?: unknown; expireInSeconds?: unknown } | null | undefined
+  if (body.code !== 200 || body.success !== true || typeof data?.accessToken !== 'string') {
+    throw new Error(`not a signature-dialect success: ${JSON.stringify(body).slice(0, 200)}`)
+  }
+  if (typeof data.expireInSeconds !== 'number' || data.expireInSeconds <= 0)
+    throw new Error(`expireInSeconds ${data.expireInSeconds}`)
+  return data.accessToken
+}
+
+function looksLikeSignatureResponse(body: string): boolean {
+  try {
+    const token = signatureAccessToken(JSON.parse(body) as Record<string, unknown>)
+    return JWT_SHAPE.test(token)
+  } catch {
+    return false
+  }
+}
+
+function looksLikeRefreshResponse(body: string): boolean {
+  if (!looksLikeTokenResponse(body)) return false
+  return typeof (JSON.parse(body) as { refresh_token?: unknown }).refresh_token === 'string'
+}
+
+// Signature dialect: each (clientId, time, signature) is accepted once and `time` must lie within ±300 s, so
+// every request carries its own 13-digit millisecond time, one more than the last. Starting 250 s in the past
+// leaves 500,000 distinct times inside the window; the counter is re-based (never moved back) before each run.
+function signatureSigner(clientId: string, secret: string) {
+  let next = 0
+  return {
+    rebase(): void {
+      next = Math.max(next, Date.now() - 250_000)
+    },
+    body(): string {
+      const time = next++
+      const signature = createHash('md5').update(`${clientId}${time}${secret}`).digest('hex').toUpperCase()
+      return `{"clientId":${JSON.stringify(clientId)},"time":${time},"signature":"${signature}"}`
+    },
+  }
+}
+
+interface Chain {
+  token: string | undefined
+}
+
+async function registerClients(common: string[]) {
+  const create = async (name: string, extra: string[]) =>
+    parseClient(
+      await runCli(['clients', 'create', ...common, '--name', name, '--scope', SCOPE, ...extra, '--json']),
+    )
+  // The first registration creates the database and the master key; the rest may then run side by side.
+  const standard = await create('bench-standard', [])
+  const [servicekey, parent, signature, refresh] = await Promise.all([
+    runCli([
+      'clients',
+      'create',
+      ...common,
+      '--name',
+      'bench-servicekey',
+      '--public',
+      '--grant',
+      'servicekey',
+      '--scope',
+      SCOPE,
+      '--json',
+    ]).then((out) => parseCliJson(out, ['client_id'])),
+    create('bench-parent', ['--grant', 'csp_credentials']),
+    create('bench-signature', ['--signature']),
+    create('bench-refresh', ['--grant', 'client_credentials', '--grant', 'refresh_token']),
+  ])
+  // A generated client id starts with '-' one time in 64 and would then be read as an option: it goes after
+  // `--`, where the CLI takes it as the positional argument.
+  const [serviceKey, child] = await Promise.all([
+    runCli([
+      'service-keys',
+      'create',
+      ...common,
+      '--service-name',
+      'svc',
+      '--json',
+      '--',
+      servicekey.client_id,
+    ]).then((out) => parseCliJson(out, ['service_name', 'service_key'])),
+    runCli(['children', 'create', ...common, '--name', 'c', '--json', '--', parent.client_id]).then((out) =>
+      parseCliJson(out, ['child_key', 'child_secret']),
+    ),
+  ])
+  return { standard, servicekey, serviceKey, parent, child, signature, refresh }
+}
+
+export async function startDialectServer(
+  alg: Alg,
+  workDir: string,
+  connections: number,
+): Promise<DialectServer> {
+  checkBuilt()
+  const label = `dialects-${alg}`
+  const files = gatehouseFiles(workDir, label, alg)
+  const c = await registerClients(files.common)
+  const gatehouse = await serveGatehouse(files, label, workDir)
+  const { baseUrl, jwksUrl } = gatehouse
+  const contenders: DialectServer['contenders'] = []
+  const add = (dialect: Dialect, plan: () => Promise<CannonPlan>, fetchToken: FetchToken) =>
+    contenders.push({ dialect, label: dialect, plan, fetchToken, jwksUrl, result: emptyMeasured() })
+
+  const standard = tokenRequest(baseUrl, c.standard.client_id, c.standard.client_secret)
+  add(
+    'standard',
+    async () => ({ ...cannonPlan(standard), requests: SAME_REQUEST }),
+    async () => oauthAccessToken(await postJson(standard.url, standard)),
+  )
+
+  const serviceKeyUrl = `${baseUrl}/connect/token`
+  const serviceKeyBody = form({
+    grant_type: 'servicekey',
+    client_id: c.servicekey.client_id,
+    serviceName: c.serviceKey.service_name,
+    serviceKey: c.serviceKey.service_key,
+  })
+  add(
+    'servicekey',
+    async () => ({
+      url: serviceKeyUrl,
+      method: 'POST',
+      headers: FORM,
+      body: serviceKeyBody,
+      requests: SAME_REQUEST,
+      verifyBody: looksLikeTokenResponse,
+    }),
+    () => fetchOAuth(serviceKeyUrl, serviceKeyBody),
+  )
+
+  const tokenUrl = `${baseUrl}/oauth/token`
+  const childBody = form({
+    grant_type: 'csp_credentials',
+    client_id: c.parent.client_id,
+    client_secret: c.parent.client_secret,
+    child_key: c.child.child_key,
+    child_secret: c.child.child_secret,
+  })
+  add(
+    'parent-child',
+    async () => ({
+      url: tokenUrl,
+      method: 'POST',
+      headers: FORM,
+      body: childBody,
+      verifyBody: looksLikeTokenResponse,
+    }),
+    () => fetchOAuth(tokenUrl, childBody),
+  )
+
+  const signatureUrl = `${baseUrl}/api/TokenAuth/Authenticate`
+  const signer = signatureSigner(c.signature.client_id, c.signature.client_secret)
+  add(
+    'signature',
+    async () => {
+      signer.rebase()
+      return {
+        url: signatureUrl,
+        method: 'POST',
+        headers: JSON_TYPE,
+        // Rebuilt before every request: the driver's MD5 is about a microsecond.
+        requests: [{ setupRequest: (req) => ({ ...req, body: signer.body() }) }],
+        verifyBody: looksLikeSignatureResponse,
+      }
+    },
+    async () => {
+      signer.rebase()
+      return signatureAccessToken(await postJson(signatureUrl, { headers: JSON_TYPE, body: signer.body() }))
+    },
+  )
+
+  // Refresh: every answer spends the token it was asked with, so each connection runs its own chain, seeded
+  // by its own client-credentials call, and sends the refresh_token of each answer in its next request.
+  // Chains are seeded afresh before every run: a run that stops with a request in flight leaves that chain's
+  // last token spent, and presenting a spent token again would revoke the family.
+  const refreshUrl = `${baseUrl}${REFRESH_PATH}`
+  const seedBody = form({ client_id: c.refresh.client_id, client_secret: c.refresh.client_secret })
+  const seedChain = async (): Promise<Chain> => {
+    const body = await postJson(refreshUrl, { headers: FORM, body: seedBody })
+    if (typeof body.refresh_token !== 'string') throw new Error(`no refresh_token in ${JSON.stringify(body)}`)
+    return { token: body.refresh_token }
+  }
+  const breaks: string[] = []
+  add(
+    'refresh',
+    async (): Promise<CannonPlan> => {
+      const chains: Chain[] = []
+      for (let i = 0; i < connections; i++) chains.push(await seedChain())
+      let nextChain = 0
+      return {
+        url: refreshUrl,
+        method: 'PUT',
+        headers: FORM,
+        setupClient: (client: autocannon.Client) => {
+          const chain = chains[nextChain++ % chains.length]!
+          client.setRequests([
+            {
+              method: 'PUT',
+              headers: FORM,
+              // A broken chain (a non-200 answer) is re-seeded with a client-credentials POST; the failed
+              // refresh was already counted as an error.
+              setupRequest: (req) =>
+                chain.token === undefined
+                  ? { ...req, method: 'POST', body: seedBody }
+                  : { ...req, method: 'PUT', body: `refresh_token=${encodeURIComponent(chain.token)}` },
+              onResponse: (status, body) => {
+                if (status === 200) {
+                  try {
+                    const next = (JSON.parse(body) as { refresh_token?: unknown }).refresh_token
+                    chain.token = typeof next === 'string' ? next : undefined
+                  } catch {
+                    chain.token = undefined
+                  }
+                } else {
+                  chain.token = undefined
+                }
+                if (chain.token === undefined && breaks.length < 1000)
+                  breaks.push(`HTTP ${status}: ${body.slice(0, 160)}`)
+              },
+            },
+          ])
+        },
+        verifyBody: looksLikeRefreshResponse,
+      }
+    },
+    async () => {
+      const chain = await seedChain()
+      const body = await postJson(refreshUrl, {
+        method: 'PUT',
+        headers: FORM,
+        body: `refresh_token=${encodeURIComponent(chain.token!)}`,
+      })
+      if (typeof body.refresh_token !== 'string' || body.refresh_token === chain.token)
+        throw new Error('refresh answer without a new refresh_token')
+      return oauthAccessToken(body)
+    },
+  )
+  return { gatehouse, contenders, chainNotes: () => breaks }
+}
+
+const DASH = '—'
+
+function fmt(value: number, digits: number, minDigits = digits): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
+}
+
+export function dialectRatio(rows: DialectRow[], row: DialectRow): number | undefined {
+  const standard = rows.find((r) => r.alg === row.alg && r.dialect === 'standard')
+  if (!standard || row.status !== 'ok' || standard.status !== 'ok') return undefined
+  return pairedRatio(row, standard)
+}
+
+export function renderDialectTable(rows: DialectRow[], heading: string): string {
+  const header = [
+    'alg',
+    'endpoint',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'tokens ok',
+    '× standard',
+    'target 0.9',
+  ]
+  const body: string[][] = []
+  const notes: string[] = []
+  for (const row of rows) {
+    const m = row.median
+    const ratio = dialectRatio(rows, row)
+    const verdict =
+      row.dialect === 'standard'
+        ? 'baseline'
+        : ratio === undefined
+          ? DASH
+          : ratio >= DIALECT_TARGET
+            ? 'met'
+            : 'MISSED'
+    body.push([
+      row.alg,
+      row.dialect,
+      m ? fmt(m.rps, 0) : DASH,
+      m ? fmt(m.p50Ms, 1, 0) : DASH,
+      m ? fmt(m.p99Ms, 1, 0) : DASH,
+      m ? fmt(row.errors, 0) : DASH,
+      row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
+      ratio === undefined ? DASH : `${fmt(ratio, 2, 2)}×`,
+      verdict,
+    ])
+    if (row.note) notes.push(`${row.alg} ${row.dialect}: ${row.note}`)
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
+  const out = [heading, '', line(header), line(widths.map((w) => '-'.repeat(w)))]
+  let previousAlg: string | undefined
+  for (const [i, cells] of body.entries()) {
+    const alg = rows[i]?.alg
+    if (previousAlg !== undefined && alg !== previousAlg) out.push('')
+    previousAlg = alg
+    out.push(line(cells).trimEnd())
+  }
+  out.push(
+    '',
+    `× standard = median over the rounds of that endpoint's req/s ÷ the standard endpoint's in the same round (same`,
+    `server, seconds apart; the order rotates each round); target: ${DIALECT_TARGET}× or more.`,
+    ...DIALECTS.map((d) => `  ${d.padEnd(12)} ${DIALECT_REQUESTS[d]}`),
+    'errors = non-2xx, socket errors, time-outs and answers without a token, summed over all runs (for refresh:',
+    'every refresh that did not answer 200 with a new refresh_token).',
+  )
+  if (notes.length) out.push('', ...notes)
+  return out.join('\n')
+}

@@ -1,0 +1,135 @@
+// The measurement loop the dialect and client-count modes share with the main table: sample tokens verified
+// before and after, one warm-up each, then measured runs round-robin across contenders so that machine noise
+// lands on all of them, and the median run reported.
+import { type CannonPlan, type LoadResult, runCannon } from './load.ts'
+import type { Alg } from './servers/jwt.ts'
+import { type FetchToken, verifyTokens } from './verify.ts'
+
+export interface Measured {
+  status: 'ok' | 'failed' | 'skipped'
+  note?: string
+  median?: LoadResult
+  runs: LoadResult[]
+  // Summed over every measured run, not just the median one, so a flaky run cannot hide.
+  errors: number
+  tokensChecked: number
+  tokensValid: number
+}
+
+export interface Contender {
+  label: string
+  // A fresh plan per run: refresh chains are re-seeded, signature times re-based.
+  plan: () => Promise<CannonPlan>
+  fetchToken: FetchToken
+  jwksUrl: string
+  result: Measured
+  // Requests to send once before the warm-up, e.g. one per client id so that the server's caches are warm.
+  primeRequests?: number
+}
+
+export interface RoundSettings {
+  connections: number
+  runs: number
+  durationSec: number
+  warmupSec: number
+  sample: number
+}
+
+export function emptyMeasured(): Measured {
+  return { status: 'ok', runs: [], errors: 0, tokensChecked: 0, tokensValid: 0 }
+}
+
+export function progress(message: string): void {
+  process.stderr.write(`${message}\n`)
+}
+
+export function medianRun(results: LoadResult[]): LoadResult | undefined {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
+// Run i of every contender was measured in the same round, seconds apart: the median of the per-round ratios
+// cancels drift in the machine's speed over the invocation, which a ratio of two medians does not.
+export function pairedRatio(row: Measured, base: Measured): number | undefined {
+  const n = Math.min(row.runs.length, base.runs.length)
+  const ratios: number[] = []
+  for (let i = 0; i < n; i++) {
+    const b = base.runs[i]?.rps ?? 0
+    if (b > 0) ratios.push((row.runs[i]?.rps ?? 0) / b)
+  }
+  ratios.sort((a, b) => a - b)
+  if (ratios.length === 0) return undefined
+  const mid = Math.floor(ratios.length / 2)
+  return ratios.length % 2 ? ratios[mid] : ((ratios[mid - 1] ?? 0) + (ratios[mid] ?? 0)) / 2
+}
+
+function fail(c: Contender, tag: string, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err)
+  c.result.status = 'failed'
+  c.result.note = message.split('\n')[0]
+  progress(`${tag} ${c.label} FAILED: ${message}`)
+}
+
+const failures = new WeakMap<Contender, string[]>()
+
+async function verifyInto(c: Contender, alg: Alg, count: number): Promise<void> {
+  const r = await verifyTokens(c.fetchToken, c.jwksUrl, alg, count)
+  c.result.tokensChecked += r.checked
+  c.result.tokensValid += r.valid
+  failures.set(c, [...(failures.get(c) ?? []), ...r.failures])
+}
+
+export async function measureRoundRobin(
+  contenders: Contender[],
+  alg: Alg,
+  s: RoundSettings,
+  tag: string,
+): Promise<void> {
+  const live = () => contenders.filter((c) => c.result.status === 'ok')
+  for (const c of contenders) {
+    try {
+      await verifyInto(c, alg, Math.ceil(s.sample / 2))
+      if (c.result.tokensValid === 0)
+        throw new Error(`no valid token before load: ${failures.get(c)?.[0] ?? 'unknown'}`)
+    } catch (err) {
+      fail(c, tag, err)
+    }
+  }
+  for (const c of live()) {
+    try {
+      if (c.primeRequests) {
+        progress(`${tag} ${c.label}: priming with ${c.primeRequests} requests`)
+        const primed = await runCannon(await c.plan(), s.connections, 0, c.primeRequests)
+        if (primed.errors) throw new Error(`${primed.errors} errors while priming`)
+      }
+      progress(`${tag} ${c.label}: warm-up ${s.warmupSec} s`)
+      await runCannon(await c.plan(), s.connections, s.warmupSec)
+    } catch (err) {
+      fail(c, tag, err)
+    }
+  }
+  for (let i = 1; i <= s.runs; i++) {
+    // Each round starts one contender further on, so that none always runs first (or last) in its round.
+    const order = live()
+    const shift = (i - 1) % Math.max(1, order.length)
+    for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
+      try {
+        const result = await runCannon(await c.plan(), s.connections, s.durationSec)
+        c.result.runs.push(result)
+        c.result.errors += result.errors
+        progress(
+          `${tag} ${c.label}: run ${i}/${s.runs}: ${Math.round(result.rps)} req/s, ` +
+            `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors`,
+        )
+      } catch (err) {
+        fail(c, tag, err)
+      }
+    }
+  }
+  for (const c of live()) {
+    await verifyInto(c, alg, Math.floor(s.sample / 2))
+    const failed = failures.get(c) ?? []
+    if (failed.length) c.result.note = `${failed.length} sampled token(s) invalid, first: ${failed[0]}`
+    c.result.median = medianRun(c.result.runs)
+  }
+}
