@@ -5,6 +5,17 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url')
 }
 
+/**
+ * A URL-safe identifier (client id, child key) with `bytes` of entropy that starts with a
+ * letter or digit, so that it is never mistaken for a command-line option.
+ */
+export function randomIdentifier(bytes = 16): string {
+  for (;;) {
+    const id = randomToken(bytes)
+    if (/^[A-Za-z0-9]/.test(id)) return id
+  }
+}
+
 /*
  * Identifiers drawn per token (jti) come from a pool refilled 4 KiB at a time: the same
  * CSPRNG, without a system call per token.

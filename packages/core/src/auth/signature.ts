@@ -24,10 +24,13 @@ export class SignatureVerifier {
     this.window = options.window
   }
 
+  /** Unsealed secrets by client record: a changed client is a new record, so nothing goes stale. */
+  private readonly secrets = new WeakMap<ClientRecord, string>()
+
   async verify(client: ClientRecord, time: string, signature: string): Promise<boolean> {
     if (!client.signature || client.sealedSecret === null || !/^[0-9a-fA-F]{32}$/.test(signature))
       return false
-    const secret = this.cipher.decrypt(client.sealedSecret, sealContext(client.clientId))
+    const secret = this.unsealed(client.clientId, client.sealedSecret, client)
     const expected = hash('md5', `${client.clientId}${time}${secret}`, 'buffer')
     if (!safeEqual(Buffer.from(signature, 'hex'), expected)) return false
     // 13 digits are milliseconds (the seed's example), 10 are seconds (its code samples).
@@ -37,5 +40,14 @@ export class SignatureVerifier {
     // The upper-case form is the replay key: a lower-case copy is the same request.
     const key = `signature:${client.clientId}:${time}:${signature.toUpperCase()}`
     return this.store.consumeOnce(key, sent + this.window + 1)
+  }
+
+  private unsealed(clientId: string, sealed: string, record: ClientRecord): string {
+    let secret = this.secrets.get(record)
+    if (secret === undefined) {
+      secret = this.cipher.decrypt(sealed, sealContext(clientId))
+      this.secrets.set(record, secret)
+    }
+    return secret
   }
 }

@@ -2,7 +2,7 @@ import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { NotFoundError } from '../errors.ts'
 import { type ClientRecord, GRANT_TYPES, type GrantType, type StoredSecret } from '../model.ts'
-import { randomToken } from '../random.ts'
+import { randomIdentifier, randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
 import { isValidScope } from '../tokens/scope.ts'
@@ -56,7 +56,7 @@ export class ClientService {
     const name = input.name.trim()
     if (name.length === 0 || name.length > 200)
       throw new ValidationError('--name must be 1 to 200 characters')
-    const clientId = input.clientId ?? randomToken(16)
+    const clientId = input.clientId ?? randomIdentifier(16)
     if (!CLIENT_ID.test(clientId))
       throw new ValidationError('--client-id must be 1 to 255 visible ASCII characters')
     const scopes = unique(input.scopes ?? [])

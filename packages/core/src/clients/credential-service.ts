@@ -1,7 +1,7 @@
 import { type Clock, nowSeconds } from '../clock.ts'
 import { NotFoundError } from '../errors.ts'
 import type { ChildRecord, ClientRecord, ServiceKeyRecord } from '../model.ts'
-import { randomToken } from '../random.ts'
+import { randomIdentifier, randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
 import { isValidScope } from '../tokens/scope.ts'
@@ -66,7 +66,7 @@ export class CredentialService {
     const childSecret = randomToken(32)
     const now = nowSeconds(this.clock)
     const record: ChildRecord = {
-      childKey: randomToken(16),
+      childKey: randomIdentifier(16),
       clientId: client.clientId,
       name,
       secretHash: await hashSecret(childSecret, 'generated'),

@@ -170,6 +170,7 @@ export function storeContract(
 
       const rotated = await store.rotateRefreshToken(
         'h1',
+        'c-refresh',
         { hash: 'h2', createdAt: now + 1, expiresAt: now + 100 },
         now + 1,
       )
@@ -183,6 +184,7 @@ export function storeContract(
 
       const reused = await store.rotateRefreshToken(
         'h1',
+        'c-refresh',
         { hash: 'h3', createdAt: now + 2, expiresAt: now + 100 },
         now + 2,
       )
@@ -191,15 +193,37 @@ export function storeContract(
       assert.equal(await store.getRefreshToken('h3'), undefined)
       const afterRevoke = await store.rotateRefreshToken(
         'h2',
+        'c-refresh',
         { hash: 'h4', createdAt: now + 3, expiresAt: now + 100 },
         now + 3,
       )
       assert.equal(afterRevoke.outcome, 'invalid')
       assert.equal(
-        (await store.rotateRefreshToken('nope', { hash: 'h5', createdAt: now, expiresAt: now + 1 }, now))
-          .outcome,
+        (
+          await store.rotateRefreshToken(
+            'nope',
+            'c-refresh',
+            { hash: 'h5', createdAt: now, expiresAt: now + 1 },
+            now,
+          )
+        ).outcome,
         'invalid',
       )
+    })
+
+    test("another client's refresh token does not rotate and is not spent", async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-owner-a'))
+      await store.insertRefreshToken(sampleRefresh('o1', 'c-owner-a', now))
+      const stolen = await store.rotateRefreshToken(
+        'o1',
+        'c-thief',
+        { hash: 'o2', createdAt: now, expiresAt: now + 10 },
+        now,
+      )
+      assert.equal(stolen.outcome, 'invalid')
+      assert.equal((await store.getRefreshToken('o1'))?.spentAt, null)
+      assert.equal(await store.getRefreshToken('o2'), undefined)
     })
 
     test('an expired refresh token does not rotate; revokeRefreshFamily revokes', async () => {
@@ -208,6 +232,7 @@ export function storeContract(
       await store.insertRefreshToken({ ...sampleRefresh('e1', 'c-expiry', now), expiresAt: now - 1 })
       const expired = await store.rotateRefreshToken(
         'e1',
+        'c-expiry',
         { hash: 'e2', createdAt: now, expiresAt: now + 10 },
         now,
       )
@@ -223,7 +248,12 @@ export function storeContract(
       await store.insertRefreshToken(sampleRefresh('r1', 'c-race', now))
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.rotateRefreshToken('r1', { hash: `r1-next-${i}`, createdAt: now, expiresAt: now + 10 }, now),
+          store.rotateRefreshToken(
+            'r1',
+            'c-race',
+            { hash: `r1-next-${i}`, createdAt: now, expiresAt: now + 10 },
+            now,
+          ),
         ),
       )
       assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1)

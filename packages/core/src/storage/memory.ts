@@ -93,12 +93,15 @@ export class MemoryStore implements Store {
   }
   async rotateRefreshToken(
     hash: string,
+    clientId: string,
     next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
     // No await between read and write: JavaScript runs this to the end, so it is atomic.
     const current = this.refreshTokens.get(hash)
-    if (!current || current.revoked || current.expiresAt <= now) return { outcome: 'invalid' }
+    if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
+      return { outcome: 'invalid' }
+    }
     if (current.spentAt !== null) {
       this.revokeFamily(current.familyId)
       return { outcome: 'reused' }

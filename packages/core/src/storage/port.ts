@@ -40,9 +40,11 @@ export interface Store {
    * Spends the token `hash` and stores its successor in one atomic step; the successor
    * inherits family, client, subject and scopes. Of two concurrent rotations of one token,
    * exactly one is `rotated`. A token already spent is `reused`, and its family is revoked.
+   * A token that belongs to a client other than `clientId` is `invalid` and left untouched.
    */
   rotateRefreshToken(
     hash: string,
+    clientId: string,
     next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation>

@@ -52,14 +52,12 @@ export class RefreshTokenService {
     token: string,
     clientId: string,
   ): Promise<{ record: RefreshTokenRecord; next: string } | undefined> {
-    const hash = hashRefreshToken(token)
-    const current = await this.store.getRefreshToken(hash)
-    // A token presented by a client other than its own is refused without being spent.
-    if (!current || current.clientId !== clientId) return undefined
     const next = randomToken(32)
     const now = nowSeconds(this.clock)
+    // A token presented by a client other than its own is refused without being spent.
     const rotation = await this.store.rotateRefreshToken(
-      hash,
+      hashRefreshToken(token),
+      clientId,
       { hash: hashRefreshToken(next), createdAt: now, expiresAt: now + this.ttl },
       now,
     )

@@ -32,8 +32,9 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
       this.db = new DatabaseSync(file)
+      // busy_timeout first: switching to WAL takes a lock that another process may hold.
       this.db.exec(
-        'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;',
+        'PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;',
       )
     } catch (cause) {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
@@ -138,6 +139,7 @@ export class SqliteStore implements Store {
   }
   async rotateRefreshToken(
     hash: string,
+    clientId: string,
     next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
@@ -146,7 +148,9 @@ export class SqliteStore implements Store {
     return this.transaction((): RefreshRotation => {
       const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
       const current = row ? toRefreshToken(row) : undefined
-      if (!current || current.revoked || current.expiresAt <= now) return { outcome: 'invalid' }
+      if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
+        return { outcome: 'invalid' }
+      }
       if (current.spentAt !== null) {
         this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(current.familyId)
         return { outcome: 'reused' }
