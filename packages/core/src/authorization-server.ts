@@ -131,22 +131,19 @@ export class AuthorizationServer {
         error instanceof OAuthError &&
         (error.code === 'invalid_client' || error.code === 'invalid_grant')
       ) {
-        await Promise.all(keys.map((key) => this.limiter.recordFailure(key)))
+        for (const key of keys) await this.limiter.recordFailure(key)
       }
       throw error
     }
   }
 
   private async checkLimits(keys: string[]): Promise<void> {
-    const waits = await Promise.all(
-      keys.map((key) =>
-        this.limiter.blockedFor(
-          key,
-          key.startsWith('client:') ? this.limits.failuresPerClient : this.limits.failuresPerAddress,
-        ),
-      ),
-    )
-    const wait = Math.max(0, ...waits)
+    let wait = 0
+    for (const key of keys) {
+      const limit = key.startsWith('client:') ? this.limits.failuresPerClient : this.limits.failuresPerAddress
+      const blocked = this.limiter.blockedFor(key, limit)
+      wait = Math.max(wait, typeof blocked === 'number' ? blocked : await blocked)
+    }
     if (wait > 0) {
       throw new OAuthError('too_many_requests', 'Too many failed attempts; try again later.', {
         retryAfter: wait,

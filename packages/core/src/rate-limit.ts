@@ -3,9 +3,12 @@
  * (Redis) limiter implements for several instances.
  */
 export interface FailureLimiter {
-  /** Seconds until the key may try again, or 0 when it is not blocked. */
-  blockedFor(key: string, limit: number): Promise<number>
-  recordFailure(key: string): Promise<void>
+  /**
+   * Seconds until the key may try again, or 0 when it is not blocked. An in-process limiter
+   * answers synchronously, which spares the token path a promise per check.
+   */
+  blockedFor(key: string, limit: number): number | Promise<number>
+  recordFailure(key: string): void | Promise<void>
 }
 
 const WINDOW_MS = 60_000
@@ -18,7 +21,7 @@ export class MemoryFailureLimiter implements FailureLimiter {
     this.now = now
   }
 
-  async blockedFor(key: string, limit: number): Promise<number> {
+  blockedFor(key: string, limit: number): number {
     const window = this.windows.get(key)
     if (!window) return 0
     const remaining = window.start + WINDOW_MS - this.now()
@@ -29,7 +32,7 @@ export class MemoryFailureLimiter implements FailureLimiter {
     return window.count >= limit ? Math.ceil(remaining / 1000) : 0
   }
 
-  async recordFailure(key: string): Promise<void> {
+  recordFailure(key: string): void {
     const now = this.now()
     const window = this.windows.get(key)
     if (!window || window.start + WINDOW_MS <= now) this.windows.set(key, { start: now, count: 1 })

@@ -2,7 +2,7 @@ import type { ClientDirectory } from '../clients/client-directory.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { ClientRecord } from '../model.ts'
-import { verifySecret, verifySecretOrNothing } from '../secrets.ts'
+import { verifySecret, verifySecretFast, verifySecretOrNothing } from '../secrets.ts'
 import type { ClientAssertionVerifier } from './client-assertion.ts'
 import type { ClientCredentials } from './credentials.ts'
 import type { SignatureVerifier } from './signature.ts'
@@ -30,7 +30,8 @@ export class ClientAuthenticator {
   }
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
-    const client = await this.clients.get(credentials.clientId)
+    const cached = this.clients.peek(credentials.clientId)
+    const client = cached === undefined ? await this.clients.get(credentials.clientId) : (cached ?? undefined)
     if (!client?.enabled) {
       // Spend what checking a secret costs, so that the timing does not say whether the id exists.
       if ('secret' in credentials) await verifySecretOrNothing(credentials.secret, undefined)
@@ -52,7 +53,12 @@ export class ClientAuthenticator {
     let matched = false
     for (const secret of client.secrets) {
       if (secret.expiresAt !== null && secret.expiresAt <= now) continue
-      if (await verifySecret(credentials.secret, secret.hash)) matched = true
+      if (
+        verifySecretFast(credentials.secret, secret.hash) ??
+        (await verifySecret(credentials.secret, secret.hash))
+      ) {
+        matched = true
+      }
     }
     return matched
   }

@@ -16,6 +16,11 @@ export class ClientDirectory {
     this.capacity = capacity
   }
 
+  /** The cached answer, without a promise: the token path's usual case. */
+  peek(clientId: string): ClientRecord | null | undefined {
+    return this.cache.get(clientId)
+  }
+
   async get(clientId: string): Promise<ClientRecord | undefined> {
     const cached = this.cache.get(clientId)
     if (cached !== undefined) {

@@ -28,7 +28,8 @@ export function parseBasicAuth(authorization: string | undefined): BasicCredenti
 }
 
 function formDecode(text: string): string {
-  return decodeURIComponent(text.replace(/\+/g, ' '))
+  if (!text.includes('%') && !text.includes('+')) return text
+  return decodeURIComponent(text.replaceAll('+', ' '))
 }
 
 function malformed(): OAuthError {
