@@ -15,6 +15,7 @@ import {
   StorageUnavailableError,
   type Store,
 } from '@gatehouse/core'
+import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations.ts'
 
 type Row = Record<string, SQLInputValue>
@@ -27,6 +28,7 @@ type Row = Record<string, SQLInputValue>
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
+  private readonly writes: GroupCommit
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -40,6 +42,7 @@ export class SqliteStore implements Store {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
     this.migrate()
+    this.writes = new GroupCommit(this.db)
   }
 
   async getClient(clientId: string) {
@@ -143,9 +146,9 @@ export class SqliteStore implements Store {
     next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
-    // BEGIN IMMEDIATE takes the write lock first, so the read and the writes below see no
-    // other writer in between, in this process or another.
-    return this.transaction((): RefreshRotation => {
+    // The group commit's BEGIN IMMEDIATE takes the write lock first, so the read and the
+    // writes below see no other writer in between, in this process or another.
+    return this.writes.run((): RefreshRotation => {
       const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
       const current = row ? toRefreshToken(row) : undefined
       if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
@@ -265,14 +268,16 @@ export class SqliteStore implements Store {
 
   async consumeOnce(key: string, expiresAt: number) {
     const now = Math.floor(Date.now() / 1000)
-    // One statement, so SQLite's write lock makes it atomic across processes: it inserts a
-    // new key or takes over an expired one, and touches nothing when the key is live.
-    const { changes } = this.sql(
-      `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
-       ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`,
-    ).run(key, expiresAt, now)
-    if (Math.random() < 0.001) this.sql('DELETE FROM used_once WHERE expires_at <= ?').run(now)
-    return changes > 0
+    // One statement under SQLite's write lock, so it is atomic across processes: it inserts
+    // a new key or takes over an expired one, and touches nothing when the key is live.
+    return this.writes.run(() => {
+      const { changes } = this.sql(
+        `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`,
+      ).run(key, expiresAt, now)
+      if (Math.random() < 0.001) this.sql('DELETE FROM used_once WHERE expires_at <= ?').run(now)
+      return changes > 0
+    })
   }
 
   async ping() {
@@ -283,7 +288,9 @@ export class SqliteStore implements Store {
     }
   }
   async close() {
-    if (this.db.isOpen) this.db.close()
+    if (!this.db.isOpen) return
+    this.writes.drain()
+    this.db.close()
   }
 
   private sql(text: string): StatementSync {
