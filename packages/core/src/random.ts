@@ -17,21 +17,22 @@ export function randomIdentifier(bytes = 16): string {
 }
 
 /*
- * Identifiers drawn per token (jti) come from a pool refilled 4 KiB at a time: the same
- * CSPRNG, without a system call per token.
+ * Values drawn per request (a token's jti, a refresh token) come from a pool refilled 4 KiB at
+ * a time: the same CSPRNG, without a system call per request.
  */
 const POOL_SIZE = 4096
-const ID_BYTES = 16
 const pool = Buffer.alloc(POOL_SIZE)
 let offset = POOL_SIZE
 
-/** 128 random bits, URL-safe. */
-export function randomId(): string {
-  if (offset + ID_BYTES > POOL_SIZE) {
+/** `bytes` random bytes (16 by default, 128 bits), URL-safe, from the pool. */
+export function randomId(bytes = 16): string {
+  if (offset + bytes > POOL_SIZE) {
     randomFillSync(pool)
     offset = 0
   }
-  const id = pool.toString('base64url', offset, offset + ID_BYTES)
-  offset += ID_BYTES
+  const id = pool.toString('base64url', offset, offset + bytes)
+  // Spent bytes are wiped, so the pool never holds a value that was handed out.
+  pool.fill(0, offset, offset + bytes)
+  offset += bytes
   return id
 }

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { RefreshTokenRecord } from '../model.ts'
-import { randomToken } from '../random.ts'
+import { randomId } from '../random.ts'
 import type { Store } from '../storage/port.ts'
 
 /**
@@ -20,11 +20,11 @@ export class RefreshTokenService {
   }
 
   async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
-    const token = randomToken(32)
+    const token = randomId(32)
     const now = nowSeconds(this.clock)
     await this.store.insertRefreshToken({
       hash: hashRefreshToken(token),
-      familyId: randomToken(16),
+      familyId: randomId(16),
       clientId: grant.clientId,
       subject: grant.subject,
       scopes: [...grant.scopes],
@@ -52,7 +52,7 @@ export class RefreshTokenService {
     token: string,
     clientId: string,
   ): Promise<{ record: RefreshTokenRecord; next: string } | undefined> {
-    const next = randomToken(32)
+    const next = randomId(32)
     const now = nowSeconds(this.clock)
     // A token presented by a client other than its own is refused without being spent.
     const rotation = await this.store.rotateRefreshToken(

@@ -149,22 +149,29 @@ export class SqliteStore implements Store {
     // The group commit's BEGIN IMMEDIATE takes the write lock first, so the read and the
     // writes below see no other writer in between, in this process or another.
     return this.writes.run((): RefreshRotation => {
+      // The usual case in one statement: spend the token if it is live and this client's.
+      const spent = this.sql(
+        `UPDATE refresh_tokens SET spent_at = ?
+         WHERE hash = ? AND client_id = ? AND spent_at IS NULL AND revoked = 0 AND expires_at > ?
+         RETURNING *`,
+      ).get(now, hash, clientId, now) as Row | undefined
+      if (spent) {
+        const previous = { ...toRefreshToken(spent), spentAt: null }
+        this.sql(
+          `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
+           VALUES (?,?,?,?,?,?,?,?,?)`,
+        ).run(...refreshRow({ ...previous, ...next, spentAt: null, revoked: false }))
+        if (Math.random() < 0.01) this.sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now)
+        return { outcome: 'rotated', previous }
+      }
       const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
       const current = row ? toRefreshToken(row) : undefined
       if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
         return { outcome: 'invalid' }
       }
-      if (current.spentAt !== null) {
-        this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(current.familyId)
-        return { outcome: 'reused' }
-      }
-      this.sql('UPDATE refresh_tokens SET spent_at = ? WHERE hash = ?').run(now, hash)
-      this.sql(
-        `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
-         VALUES (?,?,?,?,?,?,?,?,?)`,
-      ).run(...refreshRow({ ...current, ...next, spentAt: null, revoked: false }))
-      if (Math.random() < 0.01) this.sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now)
-      return { outcome: 'rotated', previous: current }
+      // Live, this client's, and not spendable: it was spent before. Reuse revokes the family.
+      this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(current.familyId)
+      return { outcome: 'reused' }
     })
   }
   async revokeRefreshFamily(familyId: string) {
