@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 
 interface Pending {
   work: () => unknown
@@ -15,9 +15,16 @@ interface Pending {
 export class GroupCommit {
   private readonly db: DatabaseSync
   private queue: Pending[] = []
+  // Prepared once: they run for every write.
+  private readonly savepoint: StatementSync
+  private readonly release: StatementSync
+  private readonly rollbackTo: StatementSync
 
   constructor(db: DatabaseSync) {
     this.db = db
+    this.savepoint = db.prepare('SAVEPOINT one_write')
+    this.release = db.prepare('RELEASE one_write')
+    this.rollbackTo = db.prepare('ROLLBACK TO one_write')
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -44,13 +51,13 @@ export class GroupCommit {
       return
     }
     for (const pending of batch) {
-      this.db.exec('SAVEPOINT one_write')
+      this.savepoint.run()
       try {
         outcomes.push({ ok: true, value: pending.work() })
-        this.db.exec('RELEASE one_write')
+        this.release.run()
       } catch (error) {
-        this.db.exec('ROLLBACK TO one_write')
-        this.db.exec('RELEASE one_write')
+        this.rollbackTo.run()
+        this.release.run()
         outcomes.push({ ok: false, value: error })
       }
     }
