@@ -59,8 +59,10 @@ const NO_SECRET = `s256$${Buffer.alloc(16).toString('base64url')}$${Buffer.alloc
  * Verifies against a hash that may be missing (an unknown service name or child key) in the
  * same time as against a real one, so the answer's timing does not say which was wrong.
  */
-export function verifySecretOrNothing(secret: string, stored: string | undefined): Promise<boolean> {
-  return verifySecret(secret, stored ?? NO_SECRET).then((valid) => valid && stored !== undefined)
+export async function verifySecretOrNothing(secret: string, stored: string | undefined): Promise<boolean> {
+  const hash = stored ?? NO_SECRET
+  const valid = verifySecretFast(secret, hash) ?? (await verifySecret(secret, hash))
+  return valid && stored !== undefined
 }
 
 export function safeEqual(a: Buffer, b: Buffer): boolean {
