@@ -13,50 +13,15 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
 import { parseArgs } from 'node:util'
 import { type ClientRecord, hashSecret } from '@gatehouse/core'
 import { loadConfig } from '../packages/server/src/config.ts'
-import { SqliteStore } from '../packages/server/src/stores/sqlite/sqlite-store.ts'
+import {
+  CLIENT_COLUMNS as COLUMNS,
+  clientRow as row,
+  SqliteStore,
+} from '../packages/server/src/stores/sqlite/sqlite-store.ts'
 import { DEFAULT_SEED, SEEDED_SCOPE, seededClient, seededKey } from './seeded.ts'
 
 const USAGE = `usage: npx node bench/seed-clients.ts --data DIR --count N [--config FILE] [--seed TEXT] [--batch 10000]
                                    [--via sql|store] [--json]`
-
-// The order of Gatehouse's clientRow() in packages/server/src/stores/sqlite/sqlite-store.ts.
-const COLUMNS = [
-  'client_id',
-  'name',
-  'scopes',
-  'grants',
-  'token_ttl',
-  'enabled',
-  'is_public',
-  'introspect',
-  'signature',
-  'secrets',
-  'sealed_secret',
-  'created_at',
-  'updated_at',
-  'jwks',
-  'jwks_uri',
-] as const
-
-function row(c: ClientRecord): SQLInputValue[] {
-  return [
-    c.clientId,
-    c.name,
-    JSON.stringify(c.scopes),
-    JSON.stringify(c.grants),
-    c.tokenTtl,
-    c.enabled ? 1 : 0,
-    c.isPublic ? 1 : 0,
-    c.introspect ? 1 : 0,
-    c.signature ? 1 : 0,
-    JSON.stringify(c.secrets),
-    c.sealedSecret,
-    c.createdAt,
-    c.updatedAt,
-    c.jwks === null ? null : JSON.stringify(c.jwks),
-    c.jwksUri,
-  ]
-}
 
 async function record(key: Buffer, index: number, now: number): Promise<ClientRecord> {
   const { clientId, clientSecret } = seededClient(key, index)

@@ -59,8 +59,7 @@ export class SqliteStore implements Store {
     this.transaction(() => {
       this.unique(`client ${client.clientId} exists`, () =>
         this.sql(
-          `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature,
-             secrets, sealed_secret, created_at, updated_at, jwks, jwks_uri) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+          `INSERT INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${CLIENT_COLUMNS.map(() => '?').join(',')})`,
         ).run(...clientRow(client)),
       )
       this.record('client', client.clientId)
@@ -360,7 +359,26 @@ export class SqliteStore implements Store {
   }
 }
 
-function clientRow(c: ClientRecord): SQLInputValue[] {
+/** The clients table's columns, in the order of clientRow (bulk loaders use both). */
+export const CLIENT_COLUMNS = [
+  'client_id',
+  'name',
+  'scopes',
+  'grants',
+  'token_ttl',
+  'enabled',
+  'is_public',
+  'introspect',
+  'signature',
+  'secrets',
+  'sealed_secret',
+  'created_at',
+  'updated_at',
+  'jwks',
+  'jwks_uri',
+] as const
+
+export function clientRow(c: ClientRecord): SQLInputValue[] {
   return [
     c.clientId,
     c.name,
