@@ -13,11 +13,8 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
 import { parseArgs } from 'node:util'
 import { type ClientRecord, hashSecret } from '@gatehouse/core'
 import { loadConfig } from '../packages/server/src/config.ts'
-import {
-  CLIENT_COLUMNS as COLUMNS,
-  clientRow as row,
-  SqliteStore,
-} from '../packages/server/src/stores/sqlite/sqlite-store.ts'
+import { CLIENT_COLUMNS as COLUMNS, clientRow as row } from '../packages/server/src/stores/sqlite/rows.ts'
+import { SqliteStore } from '../packages/server/src/stores/sqlite/sqlite-store.ts'
 import { DEFAULT_SEED, SEEDED_SCOPE, seededClient, seededKey } from './seeded.ts'
 
 const USAGE = `usage: npx node bench/seed-clients.ts --data DIR --count N [--config FILE] [--seed TEXT] [--batch 10000]

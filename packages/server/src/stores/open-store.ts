@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import type { Config, Store } from '@gatehouse/core'
 import { guardStore } from './guard.ts'
-import { isSqliteUnavailable, SqliteStore } from './sqlite/sqlite-store.ts'
+import { isSqliteUnavailable } from './sqlite/errors.ts'
+import { SqliteStore } from './sqlite/sqlite-store.ts'
 
 /** The one place that picks a concrete store from configuration. */
 export function openStore(config: Config): Store {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import {
   type ApiRecord,
   type Change,
@@ -17,8 +17,16 @@ import {
 } from '@gatehouse/core'
 import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations.ts'
-
-type Row = Record<string, SQLInputValue>
+import {
+  CLIENT_COLUMNS,
+  childRow,
+  clientRow,
+  type Row,
+  refreshRow,
+  toChild,
+  toClient,
+  toRefreshToken,
+} from './rows.ts'
 
 /**
  * The embedded store on node:sqlite. node:sqlite is synchronous; each call is a few
@@ -359,116 +367,5 @@ export class SqliteStore implements Store {
   }
 }
 
-/** The clients table's columns, in the order of clientRow (bulk loaders use both). */
-export const CLIENT_COLUMNS = [
-  'client_id',
-  'name',
-  'scopes',
-  'grants',
-  'token_ttl',
-  'enabled',
-  'is_public',
-  'introspect',
-  'signature',
-  'secrets',
-  'sealed_secret',
-  'created_at',
-  'updated_at',
-  'jwks',
-  'jwks_uri',
-] as const
-
-export function clientRow(c: ClientRecord): SQLInputValue[] {
-  return [
-    c.clientId,
-    c.name,
-    JSON.stringify(c.scopes),
-    JSON.stringify(c.grants),
-    c.tokenTtl,
-    c.enabled ? 1 : 0,
-    c.isPublic ? 1 : 0,
-    c.introspect ? 1 : 0,
-    c.signature ? 1 : 0,
-    JSON.stringify(c.secrets),
-    c.sealedSecret,
-    c.createdAt,
-    c.updatedAt,
-    c.jwks === null ? null : JSON.stringify(c.jwks),
-    c.jwksUri,
-  ]
-}
-
-function childRow(c: ChildRecord): SQLInputValue[] {
-  return [c.childKey, c.clientId, c.name, c.secretHash, c.enabled ? 1 : 0, c.createdAt, c.updatedAt]
-}
-
-function toChild(row: Row): ChildRecord {
-  return {
-    childKey: String(row.child_key),
-    clientId: String(row.client_id),
-    name: String(row.name),
-    secretHash: String(row.secret_hash),
-    enabled: row.enabled === 1,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  }
-}
-
-function refreshRow(t: RefreshTokenRecord): SQLInputValue[] {
-  return [
-    t.hash,
-    t.familyId,
-    t.clientId,
-    t.subject,
-    JSON.stringify(t.scopes),
-    t.createdAt,
-    t.expiresAt,
-    t.spentAt,
-    t.revoked ? 1 : 0,
-  ]
-}
-
-function toRefreshToken(row: Row): RefreshTokenRecord {
-  return {
-    hash: String(row.hash),
-    familyId: String(row.family_id),
-    clientId: String(row.client_id),
-    subject: String(row.subject),
-    scopes: JSON.parse(String(row.scopes)),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    spentAt: row.spent_at === null ? null : Number(row.spent_at),
-    revoked: row.revoked === 1,
-  }
-}
-
-function toClient(row: Row): ClientRecord {
-  return {
-    clientId: String(row.client_id),
-    name: String(row.name),
-    scopes: JSON.parse(String(row.scopes)),
-    grants: JSON.parse(String(row.grants)),
-    tokenTtl: row.token_ttl === null ? null : Number(row.token_ttl),
-    enabled: row.enabled === 1,
-    isPublic: row.is_public === 1,
-    introspect: row.introspect === 1,
-    signature: row.signature === 1,
-    secrets: JSON.parse(String(row.secrets)),
-    sealedSecret: row.sealed_secret === null ? null : String(row.sealed_secret),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    jwks: row.jwks === null || row.jwks === undefined ? null : JSON.parse(String(row.jwks)),
-    jwksUri: row.jwks_uri === null || row.jwks_uri === undefined ? null : String(row.jwks_uri),
-  }
-}
-
-// SQLite's busy, locked, I/O, full, can't-open and read-only result codes, and a closed handle.
-const UNAVAILABLE = new Set([5, 6, 8, 10, 13, 14])
-
-/** Whether a node:sqlite error means the database cannot be used now, rather than a bug. */
-export function isSqliteUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  const { code, errcode } = error as { code?: string; errcode?: number }
-  if (code === 'ERR_INVALID_STATE') return true
-  return code === 'ERR_SQLITE_ERROR' && errcode !== undefined && UNAVAILABLE.has(errcode & 0xff)
-}
+export { isSqliteUnavailable } from './errors.ts'
+export { CLIENT_COLUMNS, clientRow } from './rows.ts'
