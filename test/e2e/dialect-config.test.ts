@@ -175,6 +175,8 @@ test('CLI: service-keys create and children create print their secret once, as J
     const disabled = await cli('children', 'disable', child.child_key)
     assert.equal(disabled.enabled, false)
     assert.equal(disabled.child_secret, undefined)
+    // The server learns of it through the change feed (50 ms in tests, 250 ms by default).
+    await new Promise((r) => setTimeout(r, 200))
     const refused = await server.form('/oauth/token', {
       grant_type: 'csp_credentials',
       client_id: integrator.client_id,

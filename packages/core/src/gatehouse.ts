@@ -4,6 +4,7 @@ import { SignatureVerifier } from './auth/signature.ts'
 import { AuthorizationServer } from './authorization-server.ts'
 import type { MasterKeyCipher } from './cipher.ts'
 import { ClientDirectory } from './clients/client-directory.ts'
+import { CredentialCache } from './clients/credential-cache.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config/schema.ts'
 import { childCredentialsGrant } from './grants/child-credentials.ts'
@@ -72,7 +73,16 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
     interval: config.changePollInterval,
     onError: options.onBackgroundError,
   })
-  changes.on('client', ({ id }) => (id === '*' ? clients.clear() : clients.invalidate(id)))
+  const credentials = new CredentialCache(store)
+  changes.on('client', ({ id }) => {
+    if (id === '*') {
+      clients.clear()
+      credentials.clear()
+    } else {
+      clients.invalidate(id)
+      credentials.invalidate(id)
+    }
+  })
   changes.on('key', () => keys.reload())
   changes.on('api', async () => audiences.load(await store.listApis()))
   await changes.start()
@@ -105,6 +115,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
       audiences,
       refreshTokens: new RefreshTokenService({ store, clock, ttl: config.tokens.refreshTokenTtl }),
       clients,
+      credentials,
       store,
       clock,
     },

@@ -20,6 +20,7 @@ export {
   type CreateClientInput,
   ValidationError,
 } from './clients/client-service.ts'
+export { CredentialCache } from './clients/credential-cache.ts'
 export { CredentialService } from './clients/credential-service.ts'
 export { type Clock, ManualClock, nowSeconds, systemClock } from './clock.ts'
 export { type Config, ConfigError, type ConfigInput, configSchema, parseConfig } from './config/schema.ts'

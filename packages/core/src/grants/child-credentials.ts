@@ -27,7 +27,7 @@ export function childCredentialsGrant(
       const childSecret = parameters.child_secret
       if (!childKey || !childSecret)
         throw new OAuthError('invalid_request', 'The child_key and child_secret parameters are required.')
-      const child = await deps.store.getChild(childKey)
+      const child = await deps.credentials.child(childKey)
       const valid = await verifySecretOrNothing(childSecret, child?.secretHash)
       // Another client's child, a disabled child and a wrong secret look the same.
       if (!child || !valid || child.clientId !== client.clientId || !child.enabled) {

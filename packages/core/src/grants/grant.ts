@@ -1,4 +1,5 @@
 import type { ClientDirectory } from '../clients/client-directory.ts'
+import type { CredentialCache } from '../clients/credential-cache.ts'
 import type { Clock } from '../clock.ts'
 import type { ClientRecord, GrantType } from '../model.ts'
 import type { Store } from '../storage/port.ts'
@@ -21,6 +22,8 @@ export interface GrantDeps {
   audiences: AudienceResolver
   refreshTokens: RefreshTokenService
   clients: ClientDirectory
+  /** Service keys and child credentials, cached. */
+  credentials: CredentialCache
   store: Store
   clock: Clock
 }

@@ -18,7 +18,7 @@ export const serviceKeyGrant: GrantHandler = {
     if (!serviceName || !serviceKey) {
       throw new OAuthError('invalid_request', 'The serviceName and serviceKey parameters are required.')
     }
-    const key = await deps.store.getServiceKey(client.clientId, serviceName)
+    const key = await deps.credentials.serviceKey(client.clientId, serviceName)
     const valid = await verifySecretOrNothing(serviceKey, key?.keyHash)
     if (!key || !valid) throw new OAuthError('invalid_grant', 'The service name or key is invalid.')
     const allowed =

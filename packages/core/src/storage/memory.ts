@@ -69,6 +69,7 @@ export class MemoryStore implements Store {
     const id = serviceKeyId(key.clientId, key.serviceName)
     if (this.serviceKeys.has(id)) throw new ConflictError(`service ${key.serviceName} exists`)
     this.serviceKeys.set(id, copy(key)!)
+    this.record('client', key.clientId)
   }
 
   async getChild(childKey: string) {
@@ -77,10 +78,12 @@ export class MemoryStore implements Store {
   async insertChild(child: ChildRecord) {
     if (this.children.has(child.childKey)) throw new ConflictError(`child ${child.childKey} exists`)
     this.children.set(child.childKey, copy(child)!)
+    this.record('client', child.clientId)
   }
   async updateChild(child: ChildRecord) {
     if (!this.children.has(child.childKey)) return false
     this.children.set(child.childKey, copy(child)!)
+    this.record('client', child.clientId)
     return true
   }
 

@@ -26,7 +26,10 @@ export interface Store {
   updateClient(client: ClientRecord): Promise<boolean>
   deleteClient(clientId: string): Promise<boolean>
 
-  /** Deleting a client deletes its service keys, children and refresh tokens. */
+  /**
+   * Deleting a client deletes its service keys, children and refresh tokens. Writing a
+   * service key or a child appends a 'client' change for its client.
+   */
   getServiceKey(clientId: string, serviceName: string): Promise<ServiceKeyRecord | undefined>
   insertServiceKey(key: ServiceKeyRecord): Promise<void>
 

@@ -109,11 +109,15 @@ export class SqliteStore implements Store {
       : undefined
   }
   async insertServiceKey(key: ServiceKeyRecord) {
-    this.unique(`service ${key.serviceName} exists`, () =>
-      this.sql(
-        'INSERT INTO service_keys (client_id, service_name, key_hash, scopes, created_at) VALUES (?,?,?,?,?)',
-      ).run(key.clientId, key.serviceName, key.keyHash, JSON.stringify(key.scopes), key.createdAt),
-    )
+    this.transaction(() => {
+      this.unique(`service ${key.serviceName} exists`, () =>
+        this.sql(
+          'INSERT INTO service_keys (client_id, service_name, key_hash, scopes, created_at) VALUES (?,?,?,?,?)',
+        ).run(key.clientId, key.serviceName, key.keyHash, JSON.stringify(key.scopes), key.createdAt),
+      )
+      // A client's second credentials change with it: caches keyed by the client drop them.
+      this.record('client', key.clientId)
+    })
   }
 
   async getChild(childKey: string) {
@@ -121,18 +125,24 @@ export class SqliteStore implements Store {
     return row ? toChild(row) : undefined
   }
   async insertChild(child: ChildRecord) {
-    this.unique(`child ${child.childKey} exists`, () =>
-      this.sql(
-        'INSERT INTO children (child_key, client_id, name, secret_hash, enabled, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
-      ).run(...childRow(child)),
-    )
+    this.transaction(() => {
+      this.unique(`child ${child.childKey} exists`, () =>
+        this.sql(
+          'INSERT INTO children (child_key, client_id, name, secret_hash, enabled, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+        ).run(...childRow(child)),
+      )
+      this.record('client', child.clientId)
+    })
   }
   async updateChild(child: ChildRecord) {
-    const [key, ...rest] = childRow(child)
-    const { changes } = this.sql(
-      'UPDATE children SET client_id = ?, name = ?, secret_hash = ?, enabled = ?, created_at = ?, updated_at = ? WHERE child_key = ?',
-    ).run(...rest, key as string)
-    return changes > 0
+    return this.transaction(() => {
+      const [key, ...rest] = childRow(child)
+      const { changes } = this.sql(
+        'UPDATE children SET client_id = ?, name = ?, secret_hash = ?, enabled = ?, created_at = ?, updated_at = ? WHERE child_key = ?',
+      ).run(...rest, key as string)
+      if (changes > 0) this.record('client', child.clientId)
+      return changes > 0
+    })
   }
 
   async getRefreshToken(hash: string) {
