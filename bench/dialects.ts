@@ -15,6 +15,7 @@ import {
 import { type CannonPlan, cannonPlan, JWT_SHAPE, looksLikeTokenResponse, tokenRequest } from './load.ts'
 import { type Contender, emptyMeasured, type Measured, pairedRatio } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
+import { DASH, fmt, measuredCells } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
 export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
@@ -304,12 +305,6 @@ export async function startDialectServer(
   return { gatehouse, contenders, chainNotes: () => breaks }
 }
 
-const DASH = '—'
-
-function fmt(value: number, digits: number, minDigits = digits): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
-}
-
 export function dialectRatio(rows: DialectRow[], row: DialectRow): number | undefined {
   const standard = rows.find((r) => r.alg === row.alg && r.dialect === 'standard')
   if (!standard || row.status !== 'ok' || standard.status !== 'ok') return undefined
@@ -331,7 +326,6 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const m = row.median
     const ratio = dialectRatio(rows, row)
     const verdict =
       row.dialect === 'standard'
@@ -344,11 +338,7 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
     body.push([
       row.alg,
       row.dialect,
-      m ? fmt(m.rps, 0) : DASH,
-      m ? fmt(m.p50Ms, 1, 0) : DASH,
-      m ? fmt(m.p99Ms, 1, 0) : DASH,
-      m ? fmt(row.errors, 0) : DASH,
-      row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
+      ...measuredCells(row),
       ratio === undefined ? DASH : `${fmt(ratio, 2, 2)}×`,
       verdict,
     ])

@@ -25,6 +25,7 @@ import {
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type Memory, memoryOf } from './spawn.ts'
+import { DASH, fmt, measuredCells } from './table.ts'
 import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
@@ -217,12 +218,6 @@ export function readAfterMemory(setup: ScaleSetup): void {
   })
 }
 
-const DASH = '—'
-
-function fmt(value: number, digits: number, minDigits = digits): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
-}
-
 export function scaleRatio(rows: ScaleRow[], row: ScaleRow): number | undefined {
   const base = rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
   if (!base || row.status !== 'ok' || base.status !== 'ok') return undefined
@@ -250,18 +245,13 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const m = row.median
     const ratio = scaleRatio(rows, row)
     const baseline = row.driven <= BASELINE_CLIENTS
     body.push([
       row.alg,
       fmt(row.registered, 0),
       fmt(row.driven, 0),
-      m ? fmt(m.rps, 0) : DASH,
-      m ? fmt(m.p50Ms, 1, 0) : DASH,
-      m ? fmt(m.p99Ms, 1, 0) : DASH,
-      m ? fmt(row.errors, 0) : DASH,
-      row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
+      ...measuredCells(row),
       mib(row.idle, 'rssMiB'),
       mib(row.after, 'rssMiB'),
       mib(row.after, 'peakMiB'),

@@ -16,10 +16,28 @@ export interface Row {
   tokensValid: number
 }
 
-const DASH = '—'
+export const DASH = '—'
 
-function fmt(value: number, digits: number, minDigits = digits): string {
+export function fmt(value: number, digits: number, minDigits = digits): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
+}
+
+/** The cells every table shares: req/s, p50, p99, errors, tokens verified. */
+export function measuredCells(row: {
+  median?: LoadResult
+  errors: number
+  tokensChecked: number
+  tokensValid: number
+}): string[] {
+  const m = row.median
+  return [
+    m ? fmt(m.rps, 0) : DASH,
+    // autocannon reports whole milliseconds, wrk microseconds: show no more precision than was measured.
+    m ? fmt(m.p50Ms, 1, 0) : DASH,
+    m ? fmt(m.p99Ms, 1, 0) : DASH,
+    m ? fmt(row.errors, 0) : DASH,
+    row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
+  ]
 }
 
 function ratio(gatehouse: Row | undefined, row: Row): string {
@@ -33,18 +51,7 @@ export function renderTable(rows: Row[], heading: string): string {
   const notes: string[] = []
   for (const row of rows) {
     const gatehouse = rows.find((r) => r.alg === row.alg && r.server === 'gatehouse')
-    const m = row.median
-    body.push([
-      row.alg,
-      row.server,
-      m ? fmt(m.rps, 0) : DASH,
-      // autocannon reports whole milliseconds, wrk microseconds: show no more precision than was measured.
-      m ? fmt(m.p50Ms, 1, 0) : DASH,
-      m ? fmt(m.p99Ms, 1, 0) : DASH,
-      m ? fmt(row.errors, 0) : DASH,
-      row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
-      ratio(gatehouse, row),
-    ])
+    body.push([row.alg, row.server, ...measuredCells(row), ratio(gatehouse, row)])
     if (row.note) notes.push(`${row.alg} ${row.server}: ${row.note}`)
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))

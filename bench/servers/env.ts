@@ -1,5 +1,6 @@
 // What every peer/floor child reads from its environment; the driver sets all of it.
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { type Alg, parseAlg } from './jwt.ts'
 
 export interface ChildConfig {
@@ -43,4 +44,29 @@ export function parseBasicAuth(header: string | undefined): { id: string; secret
 
 export function announceListening(port: number): void {
   process.stdout.write(`listening ${port}\n`)
+}
+
+type Send = (res: ServerResponse, status: number, body: string) => void
+type Token = (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void>
+
+/**
+ * The bare node:http server the floor and the oauth2-server peer share, so both pay the same
+ * routing and body reading: the JWKS on GET, the token endpoint on POST, 404 otherwise.
+ */
+export function serveTokenEndpoint(port: number, jwksBody: string, send: Send, token: Token): void {
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/.well-known/jwks.json') return send(res, 200, jwksBody)
+    if (req.method !== 'POST' || req.url !== '/oauth/token') return send(res, 404, '{"error":"not_found"}')
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      token(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
+        console.error(err)
+        send(res, 500, '{"error":"server_error"}')
+      })
+    })
+  })
+  server.keepAliveTimeout = 65_000
+  server.listen(port, '127.0.0.1', () => announceListening(port))
+  process.on('SIGTERM', () => server.close(() => process.exit(0)))
 }

@@ -1,7 +1,7 @@
 // The floor: the least work a correct client_credentials token endpoint can do (form parse, hashed secret
 // check, one async signature). Gatehouse's distance from this is the cost of everything else it does.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { announceListening, createSecretCheck, parseBasicAuth, readChildConfig } from './env.ts'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createSecretCheck, parseBasicAuth, readChildConfig, serveTokenEndpoint } from './env.ts'
 import {
   accessTokenClaims,
   BENCH_SCOPE,
@@ -49,19 +49,4 @@ async function token(req: IncomingMessage, res: ServerResponse, body: string): P
   )
 }
 
-const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/.well-known/jwks.json') return send(res, 200, jwksBody)
-  if (req.method !== 'POST' || req.url !== '/oauth/token') return send(res, 404, '{"error":"not_found"}')
-  const chunks: Buffer[] = []
-  req.on('data', (chunk: Buffer) => chunks.push(chunk))
-  req.on('end', () => {
-    token(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
-      console.error(err)
-      send(res, 500, '{"error":"server_error"}')
-    })
-  })
-})
-
-server.keepAliveTimeout = 65_000
-server.listen(config.port, '127.0.0.1', () => announceListening(config.port))
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+serveTokenEndpoint(config.port, jwksBody, send, token)

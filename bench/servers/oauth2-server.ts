@@ -1,9 +1,9 @@
 // Peer: @node-oauth/oauth2-server behind a bare node:http server, the way its README wires it without a
 // framework. The model is in memory and signs JWTs exactly like the floor, so the difference between the
 // two is the library's own request handling.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import OAuth2Server from '@node-oauth/oauth2-server'
-import { announceListening, createSecretCheck, readChildConfig } from './env.ts'
+import { createSecretCheck, readChildConfig, serveTokenEndpoint } from './env.ts'
 import {
   accessTokenClaims,
   BENCH_SCOPE,
@@ -77,19 +77,4 @@ async function token(req: IncomingMessage, res: ServerResponse, body: string): P
   send(res, response.status ?? 500, JSON.stringify(response.body ?? {}), response.headers ?? {})
 }
 
-const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/.well-known/jwks.json') return send(res, 200, jwksBody)
-  if (req.method !== 'POST' || req.url !== '/oauth/token') return send(res, 404, '{"error":"not_found"}')
-  const chunks: Buffer[] = []
-  req.on('data', (chunk: Buffer) => chunks.push(chunk))
-  req.on('end', () => {
-    token(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
-      console.error(err)
-      send(res, 500, '{"error":"server_error"}')
-    })
-  })
-})
-
-server.keepAliveTimeout = 65_000
-server.listen(config.port, '127.0.0.1', () => announceListening(config.port))
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+serveTokenEndpoint(config.port, jwksBody, send, token)

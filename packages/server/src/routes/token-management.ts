@@ -8,16 +8,10 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TokenDialect } from '../dialects/dialect.ts'
 import { credentialsOf } from '../dialects/engine.ts'
+import { rfc6749Credentials } from '../dialects/rfc6749.ts'
 import { optional, parseForm } from '../http/form.ts'
 import type { HttpReply } from '../http/types.ts'
 import type { Metrics } from '../metrics.ts'
-
-const FIELDS = {
-  scheme: 'client_secret',
-  clientId: 'client_id',
-  clientSecret: 'client_secret',
-  basic: true,
-} as const
 
 /**
  * Introspection (RFC 7662) and revocation (RFC 7009): form bodies, the token endpoint's
@@ -51,7 +45,7 @@ export function mountTokenManagement(
           remoteAddress: request.ip,
         }
         const form = parseForm(http)
-        credentials = credentialsOf(FIELDS, form, http.headers.authorization as string | undefined, false)
+        credentials = credentialsOf(rfc6749Credentials, form, http.headers.authorization as string | undefined, false)
         answer = await action(form, credentials, request.ip)
       } catch (thrown) {
         const error = toOAuthError(thrown)

@@ -1,6 +1,6 @@
 import type { Config } from '@gatehouse/core'
 import type { DialectDescription } from '../description.ts'
-import { rfc6749Error } from '../rfc6749.ts'
+import { rfc6749Credentials, rfc6749Error } from '../rfc6749.ts'
 
 /**
  * Standard OAuth 2.0 (RFC 6749) at /oauth/token, which is also seed 002's endpoint with its
@@ -12,12 +12,7 @@ export function oauth2Dialect(endpoint: Config['endpoints']['oauth2']): DialectD
     routes: [{ method: 'POST', path: endpoint.path }],
     body: 'form',
     grantTypeField: 'grant_type',
-    credentials: {
-      scheme: 'client_secret',
-      clientId: 'client_id',
-      clientSecret: 'client_secret',
-      basic: true,
-    },
+    credentials: rfc6749Credentials,
     policy: {
       grants: ['client_credentials', 'csp_credentials', 'client_pc_credentials', 'refresh_token'],
       defaultTtl: endpoint.tokenTtl,

@@ -1,6 +1,6 @@
 import type { Config } from '@gatehouse/core'
 import type { DialectDescription } from '../description.ts'
-import { rfc6749Error } from '../rfc6749.ts'
+import { rfc6749Credentials, rfc6749Error } from '../rfc6749.ts'
 
 /**
  * Seed 000 (Fastmarkets): POST /connect/token with grant_type=servicekey, or
@@ -12,12 +12,7 @@ export function servicekeyDialect(endpoint: Config['endpoints']['servicekey']): 
     routes: [{ method: 'POST', path: endpoint.path }],
     body: 'form',
     grantTypeField: 'grant_type',
-    credentials: {
-      scheme: 'client_secret',
-      clientId: 'client_id',
-      clientSecret: 'client_secret',
-      basic: true,
-    },
+    credentials: rfc6749Credentials,
     policy: {
       grants: ['servicekey', 'client_credentials'],
       defaultTtl: endpoint.tokenTtl,
