@@ -45,7 +45,12 @@ export function mountTokenManagement(
           remoteAddress: request.ip,
         }
         const form = parseForm(http)
-        credentials = credentialsOf(rfc6749Credentials, form, http.headers.authorization as string | undefined, false)
+        credentials = credentialsOf(
+          rfc6749Credentials,
+          form,
+          http.headers.authorization as string | undefined,
+          false,
+        )
         answer = await action(form, credentials, request.ip)
       } catch (thrown) {
         const error = toOAuthError(thrown)
