@@ -36,7 +36,7 @@ export { type Gatehouse, type GatehouseOptions, startGatehouse } from './gatehou
 export type { GrantDeps, GrantHandler, GrantRequest, TokenResult } from './grants/grant.ts'
 export { GrantRegistry } from './grants/registry.ts'
 export { KeyManager } from './keys/key-manager.ts'
-export { type Jwks, KeyRing, type Signer } from './keys/key-ring.ts'
+export { type Jwks, KeyRing } from './keys/key-ring.ts'
 export { currentSigner, isPublished, type KeyState, keyState, unpublishesAt } from './keys/key-state.ts'
 export {
   type ApiRecord,
@@ -61,5 +61,6 @@ export { MemoryStore } from './storage/memory.ts'
 export type { Store } from './storage/port.ts'
 export { AccessTokenIssuer } from './tokens/access-token.ts'
 export { AudienceResolver } from './tokens/audience.ts'
+export { JwsSigner } from './tokens/jws.ts'
 export { grantScopes } from './tokens/scope.ts'
 export { type Introspection, TokenInspector } from './tokens/token-inspector.ts'

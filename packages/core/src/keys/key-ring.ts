@@ -1,16 +1,11 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey } from 'node:crypto'
 import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose'
 import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
+import { JwsSigner } from '../tokens/jws.ts'
 import { currentSigner, isPublished } from './key-state.ts'
-
-export interface Signer {
-  kid: string
-  alg: SigningKeyRecord['alg']
-  key: KeyObject
-}
 
 export interface Jwks {
   keys: Record<string, unknown>[]
@@ -24,7 +19,7 @@ export interface Jwks {
 export class KeyRing {
   private records: SigningKeyRecord[] = []
   private verifier: JWTVerifyGetKey = createLocalJWKSet({ keys: [] })
-  private readonly imported = new Map<string, KeyObject>()
+  private readonly signers = new Map<string, JwsSigner>()
   private readonly store: Store
   private readonly cipher: MasterKeyCipher
   private readonly clock: Clock
@@ -40,9 +35,9 @@ export class KeyRing {
   async reload(): Promise<void> {
     const records = await this.store.listSigningKeys()
     for (const record of records) {
-      if (this.imported.has(record.kid)) continue
+      if (this.signers.has(record.kid)) continue
       const pem = this.cipher.decrypt(record.sealedPrivateKey, `signing-key:${record.kid}`)
-      this.imported.set(record.kid, createPrivateKey(pem))
+      this.signers.set(record.kid, new JwsSigner(record.kid, record.alg, createPrivateKey(pem)))
     }
     this.records = records
     this.verifier = createLocalJWKSet({ keys: records.map((k) => k.publicJwk) } as Parameters<
@@ -55,10 +50,9 @@ export class KeyRing {
     return this.verifier
   }
 
-  signer(): Signer | undefined {
+  signer(): JwsSigner | undefined {
     const record = currentSigner(this.records, nowSeconds(this.clock))
-    if (!record) return undefined
-    return { kid: record.kid, alg: record.alg, key: this.imported.get(record.kid)! }
+    return record && this.signers.get(record.kid)
   }
 
   jwks(): Jwks {

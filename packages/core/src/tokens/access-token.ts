@@ -2,7 +2,6 @@ import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
 import { randomId } from '../random.ts'
-import { signJwt } from './jws.ts'
 
 export interface AccessTokenClaims {
   clientId: string
@@ -55,7 +54,7 @@ export class AccessTokenIssuer {
       client_id: claims.clientId,
     }
     if (claims.scopes.length > 0) payload.scope = claims.scopes.join(' ')
-    const token = await signJwt(signer, this.typ, payload)
+    const token = await signer.sign(this.typ, payload)
     return { token, expiresIn: claims.ttl, jti, expiresAt: exp }
   }
 }

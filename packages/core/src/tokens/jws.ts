@@ -1,4 +1,4 @@
-import { type KeyObject, sign } from 'node:crypto'
+import { type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto'
 import type { SigningAlgorithm } from '../model.ts'
 
 /*
@@ -10,29 +10,39 @@ import type { SigningAlgorithm } from '../model.ts'
 
 const DIGEST: Record<SigningAlgorithm, string | null> = { RS256: 'sha256', ES256: 'sha256', EdDSA: null }
 
-export interface JwsSigner {
-  kid: string
-  alg: SigningAlgorithm
-  key: KeyObject
-}
+/** One signing key, prepared once: everything per token is the payload and the signature. */
+export class JwsSigner {
+  readonly kid: string
+  readonly alg: SigningAlgorithm
+  private readonly digest: string | null
+  private readonly key: KeyObject | SignKeyObjectInput
+  private readonly headers = new Map<string, string>()
 
-const headers = new Map<string, string>()
-
-export function signJwt(signer: JwsSigner, typ: string, payload: Record<string, unknown>): Promise<string> {
-  const headerKey = `${signer.kid}.${typ}`
-  let header = headers.get(headerKey)
-  if (header === undefined) {
-    header = base64url(JSON.stringify({ alg: signer.alg, kid: signer.kid, typ }))
-    headers.set(headerKey, header)
+  constructor(kid: string, alg: SigningAlgorithm, key: KeyObject) {
+    this.kid = kid
+    this.alg = alg
+    this.digest = DIGEST[alg]
+    // ECDSA signatures in JWS are r||s (RFC 7518 §3.4), not DER.
+    this.key = alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key
   }
-  const input = `${header}.${base64url(JSON.stringify(payload))}`
-  // ECDSA signatures in JWS are r||s (RFC 7518 §3.4), not DER.
-  const key = signer.alg === 'ES256' ? { key: signer.key, dsaEncoding: 'ieee-p1363' as const } : signer.key
-  return new Promise((resolve, reject) => {
-    sign(DIGEST[signer.alg], Buffer.from(input), key, (error, signature) =>
-      error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`),
-    )
-  })
+
+  sign(typ: string, payload: Record<string, unknown>): Promise<string> {
+    const input = `${this.header(typ)}.${base64url(JSON.stringify(payload))}`
+    return new Promise((resolve, reject) => {
+      sign(this.digest, Buffer.from(input), this.key, (error, signature) =>
+        error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`),
+      )
+    })
+  }
+
+  private header(typ: string): string {
+    let header = this.headers.get(typ)
+    if (header === undefined) {
+      header = base64url(JSON.stringify({ alg: this.alg, kid: this.kid, typ }))
+      this.headers.set(typ, header)
+    }
+    return header
+  }
 }
 
 function base64url(text: string): string {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { DialectRoute } from '../dialects/description.ts'
 import type { TokenDialect } from '../dialects/dialect.ts'
 import type { Metrics } from '../metrics.ts'
+import { TokenAccessLog } from './access-log.ts'
 import type { HttpReply } from './types.ts'
 
 export const BODY_LIMIT = 64 * 1024
@@ -33,6 +34,7 @@ export class TokenListener {
   private readonly authorizationServer: AuthorizationServer
   private readonly metrics: Metrics
   private readonly logger: Logger
+  private readonly accessLog: TokenAccessLog
 
   constructor(options: {
     dialects: readonly TokenDialect[]
@@ -47,6 +49,7 @@ export class TokenListener {
     this.authorizationServer = options.authorizationServer
     this.metrics = options.metrics
     this.logger = options.logger
+    this.accessLog = new TokenAccessLog(options.logger)
   }
 
   /** Handles the request and answers true when it is for a token endpoint. */
@@ -93,18 +96,16 @@ export class TokenListener {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const grant = parsed?.grantType && KNOWN_GRANTS.has(parsed.grantType) ? parsed.grantType : 'other'
     this.metrics.recordToken(dialect.name, grant, outcome, seconds)
-    this.logger.info(
-      {
-        reqId: id,
-        // Shaped for the logger's req serializer, like fastify's own lines.
-        req: { id, method: req.method, url: route.path, ip: remoteAddress },
-        res: { statusCode: answer.status },
-        endpoint: dialect.name,
-        outcome,
-        responseTime: seconds * 1000,
-      },
-      'request completed',
-    )
+    this.accessLog.write({
+      id,
+      method: req.method ?? '',
+      path: route.path,
+      remoteAddress,
+      statusCode: answer.status,
+      endpoint: dialect.name,
+      outcome,
+      responseTime: seconds * 1000,
+    })
   }
 }
 

@@ -1,0 +1,65 @@
+import pino, { type Logger } from 'pino'
+
+/** What the access log records of one token request. */
+export interface TokenAccess {
+  id: string
+  method: string
+  path: string
+  remoteAddress: string
+  statusCode: number
+  endpoint: string
+  outcome: string
+  /** Milliseconds. */
+  responseTime: number
+}
+
+type Internals = Logger & {
+  [pino.symbols.streamSym]: pino.DestinationStream & { [pino.symbols.needsMetadataGsym]?: boolean }
+  [pino.symbols.chindingsSym]: string
+  [pino.symbols.timeSym]: () => string
+}
+
+/**
+ * The token endpoints' access-log line: the line `logger.info` writes for the same fields
+ * (a test holds them equal), serialized directly. The token path is the hot path, and pino's
+ * generic walk over nested objects costs ten times as much as this.
+ */
+export class TokenAccessLog {
+  private readonly logger: Logger
+
+  constructor(logger: Logger) {
+    this.logger = logger
+  }
+
+  write(entry: TokenAccess): void {
+    if (!this.logger.isLevelEnabled('info')) return
+    const logger = this.logger as Internals
+    const stream = logger[pino.symbols.streamSym]
+    // Multistream destinations read per-line metadata that only pino's own write sets.
+    if (stream[pino.symbols.needsMetadataGsym]) return this.viaPino(entry)
+    const id = JSON.stringify(entry.id)
+    stream.write(
+      `{"level":${logger.levels.values.info}${logger[pino.symbols.timeSym]()}${logger[pino.symbols.chindingsSym]}` +
+        `,"reqId":${id},"req":{"id":${id},"method":${JSON.stringify(entry.method)},"path":${JSON.stringify(entry.path)}` +
+        `,"remoteAddress":${JSON.stringify(entry.remoteAddress)}},"res":{"statusCode":${entry.statusCode}}` +
+        `,"endpoint":${JSON.stringify(entry.endpoint)},"outcome":${JSON.stringify(entry.outcome)}` +
+        `,"responseTime":${entry.responseTime},"msg":"request completed"}\n`,
+    )
+  }
+
+  /** The same line through pino's generic path. */
+  viaPino(entry: TokenAccess): void {
+    this.logger.info(
+      {
+        reqId: entry.id,
+        // Shaped for the logger's req serializer, like fastify's own lines.
+        req: { id: entry.id, method: entry.method, url: entry.path, ip: entry.remoteAddress },
+        res: { statusCode: entry.statusCode },
+        endpoint: entry.endpoint,
+        outcome: entry.outcome,
+        responseTime: entry.responseTime,
+      },
+      'request completed',
+    )
+  }
+}
