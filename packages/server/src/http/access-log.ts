@@ -36,7 +36,10 @@ export class TokenAccessLog {
     const logger = this.logger as Internals
     const stream = logger[pino.symbols.streamSym]
     // Multistream destinations read per-line metadata that only pino's own write sets.
-    if (stream[pino.symbols.needsMetadataGsym]) return this.viaPino(entry)
+    if (stream[pino.symbols.needsMetadataGsym]) {
+      this.viaPino(entry)
+      return
+    }
     const id = JSON.stringify(entry.id)
     stream.write(
       `{"level":${logger.levels.values.info}${logger[pino.symbols.timeSym]()}${logger[pino.symbols.chindingsSym]}` +
