@@ -42,12 +42,16 @@ describe('the CLI against a running server on the same storage', () => {
   let server: ChildProcess
   let url: string
   let banner = ''
+  let stdout = ''
 
   before(async () => {
     dataDir = join(await mkdtemp(join(tmpdir(), 'gatehouse-cli-')), 'data')
     server = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], {
       env: cleanEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    server.stdout!.on('data', (chunk) => {
+      stdout += chunk
     })
     url = await new Promise<string>((resolve, reject) => {
       server.stderr!.on('data', (chunk) => {
@@ -101,6 +105,26 @@ describe('the CLI against a running server on the same storage', () => {
     assert.ok(
       Array.isArray(listed) && listed.some((c: { client_id: string }) => c.client_id === created.client_id),
     )
+  })
+
+  test('an idle server writes its access line to standard output within a second', async () => {
+    const c = await cliJson(['clients', 'create', '--name', 'logged'], dataDir)
+    const requestId = `idle-${Date.now()}`
+    const res = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basic(c.client_id, c.client_secret),
+        'x-request-id': requestId,
+      },
+      body: 'grant_type=client_credentials',
+    })
+    assert.equal(res.status, 200)
+    await within(1000, async () => stdout.includes(`"reqId":"${requestId}"`))
+    const line = JSON.parse(stdout.split('\n').find((l) => l.includes(requestId))!)
+    assert.equal(line.msg, 'request completed')
+    assert.equal(line.outcome, 'success')
+    assert.equal(line.req.path, '/oauth/token')
   })
 
   test('a disabled client is refused within one second, and enabled again likewise', async () => {

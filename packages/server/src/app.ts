@@ -52,6 +52,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done(null, body),
   )
 
+  // Access lines still waiting for the end of their event-loop turn go out before the logger closes.
+  app.addHook('onClose', async () => tokens.flushLog())
+
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

@@ -52,6 +52,11 @@ export class TokenListener {
     this.accessLog = new TokenAccessLog(options.logger)
   }
 
+  /** Writes out the access lines of the current turn of the event loop. */
+  flushLog(): void {
+    this.accessLog.flush()
+  }
+
   /** Handles the request and answers true when it is for a token endpoint. */
   dispatch(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/'

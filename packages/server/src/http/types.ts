@@ -20,5 +20,8 @@ export function header(input: HttpInput, name: string): string | undefined {
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` → `application/json`. */
 export function mediaType(input: HttpInput): string | undefined {
-  return header(input, 'content-type')?.split(';')[0]?.trim().toLowerCase()
+  const value = header(input, 'content-type')
+  // The usual header is the bare type, as clients send it.
+  if (value === undefined || /^[a-z/.+-]+$/.test(value)) return value
+  return value.split(';')[0]?.trim().toLowerCase()
 }
