@@ -1,5 +1,6 @@
 // Dependencies point inward: core imports no framework, HTTP or SQL library and nothing from
-// server. Fails the build rather than a review.
+// server; verify, which ships into other people's APIs, imports jose, Node built-ins and itself.
+// Fails the build rather than a review.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -9,6 +10,13 @@ const rules: { dir: string; forbidden: RegExp; why: string }[] = [
     forbidden:
       /from '(fastify|pino|prom-client|pg|ioredis|node:sqlite|node:http|node:fs|@gatehouse\/server)[/']/,
     why: 'core knows nothing of HTTP, SQL, files or the server',
+  },
+  {
+    dir: 'packages/verify/src',
+    // An import or export statement (not a TSDoc example) of any package but jose and node:*,
+    // or of a relative path into another package.
+    forbidden: /^(import\b|export\b|\}).*from '((?!jose'|node:|\.)|[^']*\/(core|server|client)\/)/,
+    why: 'verify depends on jose and Node built-ins only (no framework, no Gatehouse package)',
   },
 ]
 

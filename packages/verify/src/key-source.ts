@@ -1,0 +1,114 @@
+import {
+  type CryptoKey,
+  createRemoteJWKSet,
+  customFetch,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  type RemoteJWKSet,
+} from 'jose'
+import { discoverJwksUri } from './discovery.ts'
+import { VerifyError } from './errors.ts'
+import type { Settings } from './options.ts'
+
+// A token naming a key the issuer does not publish is the token's fault; every other failure to
+// produce a key (no answer, not a JWKS, a key that will not import) is the issuer's or ours.
+const TOKEN_FAULTS: ReadonlySet<unknown> = new Set([
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+])
+
+export type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>
+
+/**
+ * The issuer's signing keys, over jose's `createRemoteJWKSet`, which fetches them on first use
+ * and again, at most once per cooldown, when a token names an unknown `kid` (a key rotated in
+ * with `keys rotate --now`). Two things are added:
+ * - the JWKS location is discovered lazily from the issuer's metadata, and a failed discovery is
+ *   retried at the next request rather than crashing the API;
+ * - after `jwksCacheMaxAge` the keys are refreshed in the background (jose's own expiry is off,
+ *   since it would refetch inline and, with the issuer down, fail requests it could still judge
+ *   with the keys at hand).
+ */
+export class KeySource {
+  private readonly settings: Settings
+  private remote: RemoteJWKSet | undefined
+  private connecting: Promise<RemoteJWKSet> | undefined
+  private refreshAt = 0
+
+  constructor(settings: Settings) {
+    this.settings = settings
+  }
+
+  /**
+   * The jose key resolver: an arrow property, so jwtVerify takes it without a bind per call, and
+   * not async, so a warm call adds one promise (the `catch`) to jose's own.
+   */
+  readonly resolve: KeyResolver = (header, token) => {
+    const remote = this.remote
+    if (remote === undefined) return this.connect().then((opened) => opened(header, token).catch(keyFailure))
+    if (Date.now() >= this.refreshAt) this.refreshInBackground(remote)
+    return remote(header, token).catch(keyFailure)
+  }
+
+  /** Discovers the JWKS and fetches it now; rejects with `temporarily_unavailable` if it cannot. */
+  async load(): Promise<void> {
+    const remote = this.remote ?? (await this.connect())
+    try {
+      await remote.reload()
+      this.refreshAt = Date.now() + this.settings.cacheMaxAgeMs
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  private connect(): Promise<RemoteJWKSet> {
+    // Concurrent first requests share one discovery; a failed one is forgotten, so the next retries.
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined
+    })
+    return this.connecting
+  }
+
+  private async open(): Promise<RemoteJWKSet> {
+    const s = this.settings
+    let uri: URL
+    try {
+      uri = s.jwksUri ?? (await discoverJwksUri(s.issuer, s.fetch, s.timeoutMs))
+    } catch (error) {
+      throw unavailable(error)
+    }
+    this.remote ??= createRemoteJWKSet(uri, {
+      timeoutDuration: s.timeoutMs,
+      cooldownDuration: s.cooldownMs,
+      cacheMaxAge: Number.POSITIVE_INFINITY,
+      [customFetch]: s.fetch,
+    })
+    this.refreshAt = Date.now() + s.cacheMaxAgeMs
+    return this.remote
+  }
+
+  private refreshInBackground(remote: RemoteJWKSet): void {
+    // Until this settles no other request starts one; after a failure, wait one cooldown.
+    this.refreshAt = Date.now() + this.settings.cooldownMs
+    remote.reload().then(
+      () => {
+        this.refreshAt = Date.now() + this.settings.cacheMaxAgeMs
+      },
+      () => {
+        // Keep the keys at hand; the next request after the cooldown tries again.
+      },
+    )
+  }
+}
+
+function keyFailure(error: unknown): never {
+  if (TOKEN_FAULTS.has((error as { code?: unknown } | null)?.code)) throw error
+  throw unavailable(error)
+}
+
+function unavailable(cause: unknown): VerifyError {
+  if (cause instanceof VerifyError) return cause
+  return new VerifyError('temporarily_unavailable', 'The keys of the token issuer cannot be fetched now.', {
+    cause,
+  })
+}

@@ -1,0 +1,188 @@
+// Where the keys come from, and what happens when they cannot be had: discovery, refetch on an
+// unknown kid, background refresh, and an issuer that is down (503, never blamed on the token).
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createVerifier, VerifyError } from '../src/index.ts'
+import { AUDIENCE, startIssuer } from './issuer.ts'
+
+const METADATA = '/.well-known/oauth-authorization-server'
+const JWKS = '/.well-known/jwks.json'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits for a background fetch to have happened (a loaded machine may take a while). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 3000) assert.fail(`timed out waiting until ${what}`)
+    await sleep(10)
+  }
+}
+
+async function code(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'accepted'
+  } catch (error) {
+    if (error instanceof VerifyError) return error.code
+    throw error
+  }
+}
+
+test('without jwksUri the keys are found through RFC 8414 metadata, once, on first use', async () => {
+  const issuer = await startIssuer({ jwksPath: '/keys/elsewhere' })
+  try {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE })
+    const tokens = await Promise.all(Array.from({ length: 20 }, () => issuer.sign()))
+    await Promise.all(tokens.map((t) => verifier.verify(t)))
+    await verifier.verify(await issuer.sign())
+    assert.equal(issuer.hits.get(METADATA), 1, 'concurrent first requests share one discovery')
+    assert.equal(issuer.hits.get('/keys/elsewhere'), 1, 'and one JWKS fetch')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('an issuer with a path: the well-known segment goes between host and path (RFC 8414 §3.1)', async () => {
+  const issuer = await startIssuer({ path: '/tenant-a' })
+  try {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE })
+    await verifier.verify(await issuer.sign())
+    assert.equal(issuer.hits.get(`${METADATA}/tenant-a`), 1)
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('metadata for another issuer is refused (RFC 8414 §3.3): 503, and no key is trusted', async () => {
+  const issuer = await startIssuer()
+  try {
+    issuer.metadata = { issuer: 'https://evil.example.com' }
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE })
+    const token = await issuer.sign()
+    assert.equal(await code(verifier.verify(token)), 'temporarily_unavailable')
+    assert.equal(issuer.hits.get(JWKS), undefined)
+    issuer.metadata = {}
+    assert.equal(await code(verifier.verify(token)), 'accepted', 'retried at the next request')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('an issuer with no metadata at all: the JWKS at <issuer>/.well-known/jwks.json', async () => {
+  const issuer = await startIssuer()
+  try {
+    issuer.mode = 'no-metadata'
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE })
+    await verifier.verify(await issuer.sign())
+    assert.equal(issuer.hits.get(JWKS), 1)
+    assert.equal(issuer.hits.get('/.well-known/openid-configuration'), 1, 'OpenID discovery was tried too')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('an unknown kid fetches the keys again, at most once per cooldown (a `keys rotate --now`)', async () => {
+  const issuer = await startIssuer()
+  try {
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      jwksCooldown: 0.5,
+    })
+    await verifier.verify(await issuer.sign())
+    await issuer.rotate()
+    const rotated = await issuer.sign()
+    assert.equal(await code(verifier.verify(rotated)), 'invalid_token', 'within the cooldown: not fetched')
+    assert.equal(issuer.hits.get(JWKS), 1)
+    await sleep(550)
+    assert.equal(await code(verifier.verify(rotated)), 'accepted')
+    assert.equal(issuer.hits.get(JWKS), 2)
+    assert.equal(await code(verifier.verify(await issuer.sign({}, { kid: 'made-up' }))), 'invalid_token')
+    assert.equal(issuer.hits.get(JWKS), 2, 'a made-up kid right after a fetch costs no request')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('the issuer down before any key was fetched: 503 temporarily_unavailable, then recovery', async () => {
+  const issuer = await startIssuer()
+  try {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE })
+    const token = await issuer.sign()
+    issuer.mode = 'error'
+    const error = await verifier.verify(token).catch((e: unknown) => e)
+    assert.ok(error instanceof VerifyError)
+    assert.equal(error.code, 'temporarily_unavailable')
+    assert.equal(error.status, 503)
+    assert.equal(error.wwwAuthenticate('x'), undefined)
+    assert.ok(error.cause, 'the cause is kept for the log')
+    issuer.mode = 'up'
+    assert.equal(await code(verifier.verify(token)), 'accepted')
+    // Discovery worked, then the JWKS fails.
+    const second = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwksUri: issuer.jwksUri })
+    issuer.mode = 'error'
+    assert.equal(await code(second.verify(token)), 'temporarily_unavailable')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('no answer at all (connection refused) is 503 too, and prefetch says so', async () => {
+  const issuer = await startIssuer()
+  const token = await issuer.sign()
+  await issuer.stop()
+  const verifier = createVerifier({ issuer: issuer.issuer, audience: AUDIENCE, timeout: 1 })
+  assert.equal(await code(verifier.verify(token)), 'temporarily_unavailable')
+  assert.equal(await code(verifier.prefetch()), 'temporarily_unavailable')
+})
+
+test('after jwksCacheMaxAge the keys are refreshed in the background; with the issuer down the cached ones still serve', async () => {
+  const issuer = await startIssuer()
+  try {
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      jwksCacheMaxAge: 0.2,
+      jwksCooldown: 0.1,
+    })
+    await verifier.prefetch()
+    assert.equal(issuer.hits.get(JWKS), 1)
+    const token = await issuer.sign()
+    await sleep(250)
+    await verifier.verify(token)
+    await until(() => issuer.hits.get(JWKS) === 2, 'stale keys trigger a refresh')
+    await verifier.verify(token)
+    assert.equal(issuer.hits.get(JWKS), 2, 'one refresh, not one per request')
+    issuer.mode = 'error'
+    await sleep(250)
+    assert.equal(await code(verifier.verify(token)), 'accepted', 'the refresh fails, the request does not')
+    await until(() => issuer.hits.get(JWKS) === 3, 'the failing refresh was tried')
+    // A key published since is picked up once the issuer is back.
+    issuer.mode = 'up'
+    await issuer.rotate()
+    await sleep(150)
+    assert.equal(await code(verifier.verify(await issuer.sign())), 'accepted')
+  } finally {
+    await issuer.stop()
+  }
+})
+
+test('the injected fetch carries every request', async () => {
+  const issuer = await startIssuer()
+  try {
+    const seen: string[] = []
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      fetch: (url, init) => {
+        seen.push(new URL(url).pathname)
+        return fetch(url, init)
+      },
+    })
+    await verifier.verify(await issuer.sign())
+    assert.deepEqual(seen, [METADATA, JWKS])
+  } finally {
+    await issuer.stop()
+  }
+})
