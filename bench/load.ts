@@ -77,13 +77,16 @@ export async function runLoad(
     : runAutocannon(request, connections, durationSec)
 }
 
-// What one autocannon run repeats. Dialects whose requests change every time (a fresh signature, the refresh
-// token of the previous answer) supply `requests` or a per-connection `setupClient`; the rest repeat one body.
+// What one run repeats. Dialects whose requests change every time (a fresh signature, the refresh token of the
+// previous answer) supply `requests` or a per-connection `setupClient`, which only autocannon can run; the rest
+// repeat one body, optionally with one header taking the next of `rotate.values` on every request, which both
+// drivers can run.
 export interface CannonPlan {
   url: string
   method: 'POST' | 'PUT'
   headers: Record<string, string>
   body?: string
+  rotate?: { header: string; values: readonly string[] }
   requests?: autocannon.Request[]
   setupClient?: (client: autocannon.Client) => void
   // True for an answer that carries a token; anything else is counted as an error.
@@ -107,12 +110,13 @@ export async function runCannon(
   durationSec: number,
   amount?: number,
 ): Promise<LoadResult> {
+  const requests = plan.rotate ? [rotatingRequest(plan.rotate)] : plan.requests
   const result = await autocannon({
     url: plan.url,
     method: plan.method,
     headers: plan.headers,
     ...(plan.body === undefined ? {} : { body: plan.body }),
-    ...(plan.requests ? { requests: plan.requests } : {}),
+    ...(requests ? { requests } : {}),
     ...(plan.setupClient ? { setupClient: plan.setupClient } : {}),
     connections,
     pipelining: 1,
@@ -134,6 +138,37 @@ export async function runCannon(
   }
 }
 
+// The rotation continues across runs, so every value is used before any repeats.
+function rotatingRequest({ header, values }: NonNullable<CannonPlan['rotate']>): autocannon.Request {
+  let next = 0
+  return {
+    setupRequest: (req) => ({
+      ...req,
+      headers: { ...req.headers, [header]: values[next++ % values.length]! },
+    }),
+  }
+}
+
+/** Runs a plan with wrk when the driver is wrk and the plan is one wrk can run, else with autocannon. */
+export function runPlan(
+  driver: DriverName,
+  plan: CannonPlan,
+  connections: number,
+  durationSec: number,
+  workDir: string,
+): Promise<LoadResult> {
+  if (driver !== 'wrk') return runCannon(plan, connections, durationSec)
+  if (plan.requests || plan.setupClient || plan.method !== 'POST' || plan.body === undefined)
+    throw new Error('this plan builds its requests in JavaScript: only autocannon can run it')
+  return runWrk(
+    { url: plan.url, headers: plan.headers, body: plan.body },
+    connections,
+    durationSec,
+    workDir,
+    plan.rotate,
+  )
+}
+
 function runAutocannon(request: TokenRequest, connections: number, durationSec: number): Promise<LoadResult> {
   return runCannon(cannonPlan(request), connections, durationSec)
 }
@@ -143,14 +178,24 @@ function luaString(value: string): string {
 }
 
 // wrk's per-thread Lua states count bad answers; done() runs in yet another state and sums them.
-function wrkScript(request: TokenRequest): string {
+function wrkScript(request: TokenRequest, rotate?: CannonPlan['rotate']): string {
   const headers = Object.entries(request.headers)
     .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
     .join('\n')
+  const rotation = rotate
+    ? `local values = {${rotate.values.map(luaString).join(',')}}
+local turn = 0
+function request()
+  turn = turn + 1
+  wrk.headers[${luaString(rotate.header)}] = values[(turn % #values) + 1]
+  return wrk.format()
+end
+`
+    : ''
   return `wrk.method = "POST"
 wrk.body = ${luaString(request.body)}
 ${headers}
-local threads = {}
+${rotation}local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) bad = 0; non2xx = 0 end
 function response(status, headers, body)
@@ -176,9 +221,10 @@ async function runWrk(
   connections: number,
   durationSec: number,
   workDir: string,
+  rotate?: CannonPlan['rotate'],
 ): Promise<LoadResult> {
   const script = join(workDir, 'token.lua')
-  writeFileSync(script, wrkScript(request))
+  writeFileSync(script, wrkScript(request, rotate))
   const threads = Math.min(2, connections)
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(

@@ -1,7 +1,7 @@
 // The measurement loop the dialect and client-count modes share with the main table: sample tokens verified
 // before and after, one warm-up each, then measured runs round-robin across contenders so that machine noise
 // lands on all of them, and the median run reported.
-import { type CannonPlan, type LoadResult, runCannon } from './load.ts'
+import { type CannonPlan, type DriverName, type LoadResult, runCannon, runPlan } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type FetchToken, verifyTokens } from './verify.ts'
 
@@ -28,6 +28,10 @@ export interface Contender {
 }
 
 export interface RoundSettings {
+  // wrk runs only plans that repeat one request (with a rotating header at most); the dialect mode's signature
+  // and refresh plans need autocannon, so that mode drives every row with it.
+  driver: DriverName
+  workDir: string
   connections: number
   runs: number
   durationSec: number
@@ -103,7 +107,7 @@ export async function measureRoundRobin(
         if (primed.errors) throw new Error(`${primed.errors} errors while priming`)
       }
       progress(`${tag} ${c.label}: warm-up ${s.warmupSec} s`)
-      await runCannon(await c.plan(), s.connections, s.warmupSec)
+      await runPlan(s.driver, await c.plan(), s.connections, s.warmupSec, s.workDir)
     } catch (err) {
       fail(c, tag, err)
     }
@@ -114,7 +118,7 @@ export async function measureRoundRobin(
     const shift = (i - 1) % Math.max(1, order.length)
     for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
       try {
-        const result = await runCannon(await c.plan(), s.connections, s.durationSec)
+        const result = await runPlan(s.driver, await c.plan(), s.connections, s.durationSec, s.workDir)
         c.result.runs.push(result)
         c.result.errors += result.errors
         progress(

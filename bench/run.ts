@@ -34,7 +34,7 @@ import { verifySample } from './verify.ts'
 const USAGE = `usage: npm run bench -- [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,oidc-provider,oauth2-server,floor]
                           [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]
        npm run bench -- --dialects [--quick] [--alg …] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC]
-       npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--runs N] …
+       npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--driver …] …
        npm run bench -- --verifier [--quick] [--alg …]`
 
 // Printed under every table: the verifier target is a mode of its own.
@@ -118,12 +118,13 @@ function parseSettings(argv: string[]): Settings {
   if (values.dialects && values.clients !== undefined)
     throw new Error('--dialects and --clients are separate modes')
   const mode: Mode = values.dialects ? 'dialects' : values.clients !== undefined ? 'clients' : 'peers'
-  if (mode !== 'peers' && (values.only !== undefined || values.driver !== undefined)) {
+  if (mode !== 'peers' && values.only !== undefined) throw new Error('--only belongs to the peer table')
+  if (mode === 'dialects' && values.driver !== undefined) {
     throw new Error(
-      '--only and --driver belong to the peer table; --dialects and --clients drive Gatehouse with autocannon',
+      '--dialects drives every endpoint with autocannon: signature and refresh requests change each time',
     )
   }
-  const driver = mode === 'peers' ? (values.driver ?? detectDriver()) : 'autocannon'
+  const driver = mode === 'dialects' ? 'autocannon' : (values.driver ?? detectDriver())
   if (driver !== 'wrk' && driver !== 'autocannon') throw new Error('--driver must be wrk or autocannon')
   const quick = values.quick
   // Peers: 3 runs x 5 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
@@ -354,7 +355,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
     try {
       progress(`${tag}: registering clients and starting Gatehouse`)
       server = await startDialectServer(alg, workDir, s.connections)
-      await measureRoundRobin(server.contenders, alg, s, tag)
+      await measureRoundRobin(server.contenders, alg, { ...s, driver: 'autocannon', workDir }, tag)
       rows.push(...server.contenders.map((c) => ({ ...c.result, alg, dialect: c.dialect })))
       const breaks = server.chainNotes()
       if (breaks.length)
@@ -394,7 +395,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
 async function runClients(s: Settings, loadAtStart: number, workDir: string): Promise<number> {
   progress(
     `bench --clients ${s.clients}: ${s.algs.join(', ')}; 10 vs ${s.clients} registered clients, load over ` +
-      `${Math.min(s.spread, s.clients)} ids; autocannon, ${s.connections} connections, warm-up ${s.warmupSec} s, ` +
+      `${Math.min(s.spread, s.clients)} ids; ${s.driver}, ${s.connections} connections, warm-up ${s.warmupSec} s, ` +
       `${s.runs} × ${s.durationSec} s per server, plus seeding`,
   )
   const startedAt = Date.now()
@@ -414,7 +415,7 @@ async function runClients(s: Settings, loadAtStart: number, workDir: string): Pr
       })
       seedingSec += (Date.now() - before) / 1000
       readIdleMemory(setup)
-      await measureRoundRobin(setup.contenders, alg, s, tag)
+      await measureRoundRobin(setup.contenders, alg, { ...s, workDir }, tag)
       readAfterMemory(setup)
       rows.push(...setup.rows)
     } catch (err) {
@@ -432,7 +433,7 @@ async function runClients(s: Settings, loadAtStart: number, workDir: string): Pr
   const totalSec = (Date.now() - startedAt) / 1000
   const heading =
     `Gatehouse with ${s.clients.toLocaleString('en-US')} registered clients vs ${BASELINE_CLIENTS} — SQLite, logs at info, ` +
-    `client_credentials + Basic, autocannon, ${s.connections} connections, ${s.runs} × ${s.durationSec} s after ` +
+    `client_credentials + Basic, ${s.driver}, ${s.connections} connections, ${s.runs} × ${s.durationSec} s after ` +
     `${s.warmupSec} s warm-up, round-robin (median run)\n${machineLine(loadAtStart, totalSec)} ` +
     `(of which ${Math.round(seedingSec)} s registering clients and starting servers, ${Math.round(totalSec - seedingSec)} s measuring)`
   console.log(renderScaleTable(rows, heading))

@@ -80,24 +80,19 @@ export function seedClients(files: GatehouseFiles, count: number): Promise<SeedS
 
 // Requests rotate over the given clients, one Basic header per request, continuing across runs.
 function spreadPlan(baseUrl: string, clients: SeededCredentials[]): () => Promise<CannonPlan> {
-  const headers = clients.map((c) => tokenRequest(baseUrl, c.clientId, c.clientSecret).headers.authorization!)
   const template = tokenRequest(baseUrl, 'x', 'x')
-  let next = 0
-  return async () => ({
+  const plan: CannonPlan = {
     url: template.url,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: template.body,
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, authorization: headers[next++ % headers.length]! },
-        }),
-      },
-    ],
+    rotate: {
+      header: 'authorization',
+      values: clients.map((c) => tokenRequest(baseUrl, c.clientId, c.clientSecret).headers.authorization!),
+    },
     verifyBody: looksLikeTokenResponse,
-  })
+  }
+  return async () => plan
 }
 
 function fetchSpread(baseUrl: string, clients: SeededCredentials[]) {
