@@ -7,6 +7,10 @@ import autocannon from 'autocannon'
 
 export type DriverName = 'wrk' | 'autocannon'
 
+// One wrk thread keeps 50 connections busy at well over the floor's rate; a second one only takes CPU from the
+// server under test on a two-core machine (BENCHMARKS.md has both). BENCH_WRK_THREADS overrides it.
+const WRK_THREADS = Math.max(1, Number(process.env.BENCH_WRK_THREADS ?? 1) || 1)
+
 export interface TokenRequest {
   url: string
   headers: Record<string, string>
@@ -225,7 +229,7 @@ async function runWrk(
 ): Promise<LoadResult> {
   const script = join(workDir, 'token.lua')
   writeFileSync(script, wrkScript(request, rotate))
-  const threads = Math.min(2, connections)
+  const threads = Math.min(WRK_THREADS, connections)
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       'wrk',
