@@ -215,7 +215,10 @@ async function benchAlg(alg: Alg, s: Settings, workDir: string, algTag: string):
       }
     }
     for (let i = 1; i <= s.runs; i++) {
-      for (const slot of live()) {
+      // Each round starts one server further on, so that none always runs first (or last) in its round.
+      const order = live()
+      const shift = (i - 1) % Math.max(1, order.length)
+      for (const slot of [...order.slice(shift), ...order.slice(0, shift)]) {
         try {
           progress(`${tagOf(slot)} run ${i}/${s.runs} (${s.durationSec} s)`)
           const result = await runLoad(s.driver, slot.started!.request, s.connections, s.durationSec, workDir)

@@ -1,5 +1,6 @@
 // The one table a reader compares: throughput, latency, errors, and Gatehouse's ratio to each row.
 import type { LoadResult } from './load.ts'
+import { pairedRatio } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
 import type { ServerName } from './targets.ts'
 
@@ -41,8 +42,9 @@ export function measuredCells(row: {
 }
 
 function ratio(gatehouse: Row | undefined, row: Row): string {
-  if (row.server === 'gatehouse' || !gatehouse?.median || !row.median || row.median.rps === 0) return DASH
-  return `${fmt(gatehouse.median.rps / row.median.rps, 2)}×`
+  if (row.server === 'gatehouse' || !gatehouse?.median || !row.median) return DASH
+  const paired = pairedRatio(gatehouse, row)
+  return paired === undefined ? DASH : `${fmt(paired, 2)}×`
 }
 
 export function renderTable(rows: Row[], heading: string): string {
@@ -66,7 +68,11 @@ export function renderTable(rows: Row[], heading: string): string {
     previousAlg = alg
     out.push(line(cells).trimEnd())
   }
-  out.push('', 'gatehouse × = Gatehouse req/s ÷ that row’s req/s (above 1 means Gatehouse is faster).')
+  out.push(
+    '',
+    'gatehouse × = Gatehouse req/s ÷ that row’s req/s in the same round, median over the rounds (above 1 means',
+    'Gatehouse is faster); paired by round so that the machine’s drift over the invocation cancels out.',
+  )
   out.push('tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).')
   if (notes.length) out.push('', ...notes)
   return out.join('\n')
