@@ -483,6 +483,12 @@ async function main(): Promise<number> {
     progress(`${(err as Error).message}\n${USAGE}`)
     return 2
   }
+  if (settings.mode !== 'dialects' && settings.driver === 'autocannon' && detectDriver() !== 'wrk') {
+    progress(
+      'bench: wrk is not installed, so the load comes from autocannon in this process, on the same cores as the ' +
+        'servers; `apt-get install -y wrk` gives steadier figures',
+    )
+  }
   // Anything else using the two cores shows up as spread between runs; say so rather than let it pass as signal.
   const loadAtStart = loadavg()[0] ?? 0
   if (loadAtStart > 0.5) {
