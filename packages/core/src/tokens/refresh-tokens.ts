@@ -7,23 +7,32 @@ import type { Store } from '../storage/port.ts'
 /**
  * Opaque refresh tokens: 256 random bits, stored as their SHA-256 (a fast hash suffices for
  * a value of that entropy, and lets the token be looked up by it).
+ *
+ * The owners of the tokens this server issued are remembered (bounded, oldest out), so the
+ * usual refresh, of a token issued here, does not read the store to find its client. That is
+ * safe because a token's owner never changes: whether it may still be used is decided by
+ * `rotate`, in the store, every time.
  */
 export class RefreshTokenService {
   private readonly store: Store
   private readonly clock: Clock
   private readonly ttl: number
+  private readonly owners = new Map<string, string>()
+  private readonly capacity: number
 
-  constructor(options: { store: Store; clock: Clock; ttl: number }) {
+  constructor(options: { store: Store; clock: Clock; ttl: number; ownerCacheSize?: number }) {
     this.store = options.store
     this.clock = options.clock
     this.ttl = options.ttl
+    this.capacity = options.ownerCacheSize ?? 100_000
   }
 
   async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
     const token = randomId(32)
+    const hash = hashRefreshToken(token)
     const now = nowSeconds(this.clock)
     await this.store.insertRefreshToken({
-      hash: hashRefreshToken(token),
+      hash,
       familyId: randomId(16),
       clientId: grant.clientId,
       subject: grant.subject,
@@ -33,6 +42,7 @@ export class RefreshTokenService {
       spentAt: null,
       revoked: false,
     })
+    this.remember(hash, grant.clientId)
     return token
   }
 
@@ -41,7 +51,8 @@ export class RefreshTokenService {
    * `rotate`, where its reuse revokes the family.
    */
   async ownerOf(token: string): Promise<string | undefined> {
-    return (await this.store.getRefreshToken(hashRefreshToken(token)))?.clientId
+    const hash = hashRefreshToken(token)
+    return this.owners.get(hash) ?? (await this.store.getRefreshToken(hash))?.clientId
   }
 
   /**
@@ -53,15 +64,32 @@ export class RefreshTokenService {
     clientId: string,
   ): Promise<{ record: RefreshTokenRecord; next: string } | undefined> {
     const next = randomId(32)
+    const hash = hashRefreshToken(token)
+    const nextHash = hashRefreshToken(next)
     const now = nowSeconds(this.clock)
     // A token presented by a client other than its own is refused without being spent.
     const rotation = await this.store.rotateRefreshToken(
-      hashRefreshToken(token),
+      hash,
       clientId,
-      { hash: hashRefreshToken(next), createdAt: now, expiresAt: now + this.ttl },
+      { hash: nextHash, createdAt: now, expiresAt: now + this.ttl },
       now,
     )
-    return rotation.outcome === 'rotated' ? { record: rotation.previous, next } : undefined
+    if (rotation.outcome !== 'rotated') return undefined
+    // A spent token is only ever presented again by mistake or by a thief; the store answers that.
+    this.owners.delete(hash)
+    this.remember(nextHash, rotation.previous.clientId)
+    return { record: rotation.previous, next }
+  }
+
+  private remember(hash: string, clientId: string): void {
+    this.owners.set(hash, clientId)
+    if (this.owners.size <= this.capacity) return
+    // Oldest tenth out in one pass (a Map iterates in insertion order).
+    let drop = Math.max(1, Math.floor(this.capacity / 10))
+    for (const key of this.owners.keys()) {
+      if (drop-- === 0) break
+      this.owners.delete(key)
+    }
   }
 }
 
