@@ -15,7 +15,7 @@ import {
 import { type CannonPlan, cannonPlan, JWT_SHAPE, looksLikeTokenResponse, tokenRequest } from './load.ts'
 import { type Contender, emptyMeasured, type Measured, pairedRatio } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
-import { DASH, fmt, measuredCells } from './table.ts'
+import { alignColumns, DASH, fmt, measuredCells } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
 export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
@@ -344,17 +344,16 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
     ])
     if (row.note) notes.push(`${row.alg} ${row.dialect}: ${row.note}`)
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 || i === 8 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
-  const out = [heading, '', line(header), line(widths.map((w) => '-'.repeat(w)))]
-  let previousAlg: string | undefined
-  for (const [i, cells] of body.entries()) {
-    const alg = rows[i]?.alg
-    if (previousAlg !== undefined && alg !== previousAlg) out.push('')
-    previousAlg = alg
-    out.push(line(cells).trimEnd())
-  }
+  const out = [
+    heading,
+    '',
+    ...alignColumns(
+      header,
+      body,
+      [0, 1, 8],
+      rows.map((r) => r.alg),
+    ),
+  ]
   out.push(
     '',
     `× standard = median over the rounds of that endpoint's req/s ÷ the standard endpoint's in the same round (same`,

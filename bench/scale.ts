@@ -25,7 +25,7 @@ import {
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type Memory, memoryOf } from './spawn.ts'
-import { DASH, fmt, measuredCells } from './table.ts'
+import { alignColumns, DASH, fmt, measuredCells } from './table.ts'
 import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
@@ -255,13 +255,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     ])
     if (row.note) notes.push(`${row.alg} ${row.setup}: ${row.note}`)
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === 0 || i === 12 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-  const out = [heading, '', line(header), line(widths.map((w) => '-'.repeat(w)))]
-  for (const cells of body) out.push(line(cells).trimEnd())
+  const out = [heading, '', ...alignColumns(header, body, [0, 12])]
   out.push(
     '',
     `registered = clients in the store (seeded by bench/seed-clients.ts, plus the one \`gatehouse clients create\` that`,

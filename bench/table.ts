@@ -47,6 +47,30 @@ function ratio(gatehouse: Row | undefined, row: Row): string {
   return paired === undefined ? DASH : `${fmt(paired, 2)}×`
 }
 
+/**
+ * A plain-text table: a header, a rule, the rows; names left-aligned (the `left` columns),
+ * numbers right-aligned, and a blank line wherever `groups` (one label per row) changes.
+ */
+export function alignColumns(
+  header: readonly string[],
+  body: readonly string[][],
+  left: readonly number[],
+  groups?: readonly (string | undefined)[],
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (left.includes(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))]
+  for (const [i, cells] of body.entries()) {
+    if (groups && i > 0 && groups[i] !== groups[i - 1]) out.push('')
+    out.push(line(cells))
+  }
+  return out
+}
+
 export function renderTable(rows: Row[], heading: string): string {
   const header = ['alg', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'tokens ok', 'gatehouse ×']
   const body: string[][] = []
@@ -56,18 +80,16 @@ export function renderTable(rows: Row[], heading: string): string {
     body.push([row.alg, row.server, ...measuredCells(row), ratio(gatehouse, row)])
     if (row.note) notes.push(`${row.alg} ${row.server}: ${row.note}`)
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => (cells[i] ?? '').length)))
-  // Names read left-aligned, numbers right-aligned.
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')
-  const out = [heading, '', line(header), line(widths.map((w) => '-'.repeat(w)))]
-  let previousAlg: string | undefined
-  for (const [i, cells] of body.entries()) {
-    const alg = rows[i]?.alg
-    if (previousAlg !== undefined && alg !== previousAlg) out.push('')
-    previousAlg = alg
-    out.push(line(cells).trimEnd())
-  }
+  const out = [
+    heading,
+    '',
+    ...alignColumns(
+      header,
+      body,
+      [0, 1],
+      rows.map((r) => r.alg),
+    ),
+  ]
   out.push(
     '',
     'gatehouse × = Gatehouse req/s ÷ that row’s req/s in the same round, median over the rounds (above 1 means',

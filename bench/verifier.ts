@@ -27,7 +27,7 @@ import {
   parseAlg,
   publicJwks,
 } from './servers/jwt.ts'
-import { fmt } from './table.ts'
+import { alignColumns, fmt } from './table.ts'
 
 export const VERIFIER_TARGET = 0.8
 
@@ -187,18 +187,13 @@ function render(
     `${fmt(r.ratio, 2)}×`,
     r.met ? 'met' : 'MISSED',
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)))
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
   return [
     `Verifier vs bare jose.jwtVerify(token, publicKey, {issuer, audience}) — in process, ${s.tokens} distinct tokens, ` +
       `${s.concurrency} in flight, ${s.rounds} rounds of ${s.sliceMs} ms slices alternating (median)`,
     `node ${process.versions.node}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `load average ${load[0].toFixed(2)} at start, ${load[1].toFixed(2)} at end`,
     '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...alignColumns(header, body, [0]),
     '',
     'verifier.verify: key from a JWKS over loopback (cached), typ, iss, aud, exp, RFC 9068 claims, scope bench.read.',
     'ops/s = median slice; verifier × = median over the rounds of verifier ÷ jose in the same round.',
