@@ -28,14 +28,14 @@ import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
 import type { Started } from './spawn.ts'
 import { type Row, renderTable } from './table.ts'
 import { SERVER_NAMES, type ServerName, startServer } from './targets.ts'
-import { runVerifierBench } from './verifier.ts'
+import { verifierMain } from './verifier.ts'
 import { verifySample } from './verify.ts'
 
 const USAGE = `usage: npm run bench -- [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,oidc-provider,oauth2-server,floor]
                           [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]
        npm run bench -- --dialects [--quick] [--alg …] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC]
        npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--driver …] …
-       npm run bench -- --verifier [--quick] [--alg …]`
+       npm run bench -- --verifier [--quick] [--alg …] [--rounds N] [--slice MS] [--concurrency N]`
 
 // Printed under every table: the verifier target is a mode of its own.
 const VERIFIER_LINE =
@@ -461,21 +461,7 @@ async function main(): Promise<number> {
     return 2
   }
   // The verifier target runs in this process with its own settings (bench/verifier.ts).
-  if (process.argv.includes('--verifier')) {
-    const { values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        verifier: { type: 'boolean' },
-        quick: { type: 'boolean', default: false },
-        alg: { type: 'string' },
-      },
-    })
-    const result = await runVerifierBench({
-      quick: values.quick,
-      algs: listOption(values.alg, ALGS, parseAlg),
-    })
-    return result.met ? 0 : 1
-  }
+  if (process.argv.includes('--verifier')) return verifierMain(process.argv.slice(2))
   let settings: Settings
   try {
     settings = parseSettings(process.argv.slice(2))

@@ -230,9 +230,12 @@ export async function runVerifierBench(options: VerifierBenchOptions = {}): Prom
   return result
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** The `--verifier` mode's command line (also `npx node bench/verifier.ts …`); answers the exit status. */
+export async function verifierMain(args: string[]): Promise<number> {
   const { values } = parseArgs({
+    args,
     options: {
+      verifier: { type: 'boolean' },
       quick: { type: 'boolean', default: false },
       alg: { type: 'string' },
       rounds: { type: 'string' },
@@ -248,5 +251,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ...(values.slice ? { sliceMs: number(values.slice)! } : {}),
     ...(values.concurrency ? { concurrency: number(values.concurrency)! } : {}),
   })
-  process.exitCode = result.met ? 0 : 1
+  return result.met ? 0 : 1
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url))
+  process.exitCode = await verifierMain(process.argv.slice(2))
