@@ -1,3 +1,4 @@
+import { keepWithin } from '../bounded.ts'
 import type { ClientRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 
@@ -48,18 +49,6 @@ export class ClientDirectory {
 
   private remember(clientId: string, client: ClientRecord | null): void {
     this.cache.set(clientId, client)
-    if (this.cache.size > this.capacity) this.evict()
-  }
-
-  /**
-   * Drops the least recently used tenth in one pass. One at a time would be slow: a Map
-   * walks over its deleted front entries each time it looks for the first live one.
-   */
-  private evict(): void {
-    let drop = Math.max(1, Math.floor(this.capacity / 10))
-    for (const key of this.cache.keys()) {
-      if (drop-- === 0) break
-      this.cache.delete(key)
-    }
+    keepWithin(this.cache, this.capacity)
   }
 }

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto'
+import { keepWithin } from '../bounded.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { RefreshTokenRecord } from '../model.ts'
 import { randomId } from '../random.ts'
@@ -83,13 +84,7 @@ export class RefreshTokenService {
 
   private remember(hash: string, clientId: string): void {
     this.owners.set(hash, clientId)
-    if (this.owners.size <= this.capacity) return
-    // Oldest tenth out in one pass (a Map iterates in insertion order).
-    let drop = Math.max(1, Math.floor(this.capacity / 10))
-    for (const key of this.owners.keys()) {
-      if (drop-- === 0) break
-      this.owners.delete(key)
-    }
+    keepWithin(this.owners, this.capacity)
   }
 }
 
