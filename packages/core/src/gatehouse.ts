@@ -12,14 +12,17 @@ import { clientCredentialsGrant } from './grants/client-credentials.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
 import { GrantRegistry } from './grants/registry.ts'
 import { serviceKeyGrant } from './grants/service-key.ts'
+import { CryptoSignatures } from './keys/crypto-signatures.ts'
 import { KeyManager } from './keys/key-manager.ts'
 import { KeyRing } from './keys/key-ring.ts'
+import { SigningThreads } from './keys/signing-threads.ts'
 import type { SigningKeyRecord } from './model.ts'
 import { type FailureLimiter, MemoryFailureLimiter } from './rate-limit.ts'
 import { ChangeFeed } from './storage/change-feed.ts'
 import type { Store } from './storage/port.ts'
 import { AccessTokenIssuer } from './tokens/access-token.ts'
 import { AudienceResolver } from './tokens/audience.ts'
+import type { SignatureProvider } from './tokens/jws.ts'
 import { RefreshTokenService } from './tokens/refresh-tokens.ts'
 import { TokenInspector } from './tokens/token-inspector.ts'
 
@@ -50,8 +53,20 @@ export interface Gatehouse {
 
 /** Wires core for a server process and loads what it needs from storage. */
 export async function startGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  const threads = options.config.keys.signingThreads
+  const signing =
+    threads > 0 ? new SigningThreads({ threads, onError: options.onBackgroundError }) : new CryptoSignatures()
+  try {
+    return await wire(options, signing)
+  } catch (error) {
+    await signing.close()
+    throw error
+  }
+}
+
+async function wire(options: GatehouseOptions, signing: SignatureProvider): Promise<Gatehouse> {
   const { config, store, cipher, clock } = options
-  const keys = new KeyRing({ store, cipher, clock, maxTtl: config.tokens.maxTtl })
+  const keys = new KeyRing({ store, cipher, clock, maxTtl: config.tokens.maxTtl, signatures: signing })
   const keyManager = new KeyManager({
     store,
     cipher,
@@ -132,6 +147,7 @@ export async function startGatehouse(options: GatehouseOptions): Promise<Gatehou
     stop: async () => {
       clearInterval(rotation)
       await changes.stop()
+      await signing.close()
     },
   }
 }

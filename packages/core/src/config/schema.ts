@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 /*
@@ -54,6 +55,16 @@ export const configSchema = z
           .int()
           .min(0)
           .default(90 * 86400),
+        /**
+         * Worker threads that sign tokens (default: one per CPU, at most 8); 0 signs on
+         * Node's libuv thread pool instead.
+         */
+        signingThreads: z
+          .number()
+          .int()
+          .min(0)
+          .max(64)
+          .default(() => Math.min(availableParallelism(), 8)),
       })
       .strict()
       .prefault({}),

@@ -4,8 +4,8 @@ import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
-import { JwsSigner } from '../tokens/jws.ts'
-import { currentSigner, isPublished } from './key-state.ts'
+import { JwsSigner, type SignatureProvider } from '../tokens/jws.ts'
+import { currentSigner, isPublished, keyState } from './key-state.ts'
 
 export interface Jwks {
   keys: Record<string, unknown>[]
@@ -24,20 +24,37 @@ export class KeyRing {
   private readonly cipher: MasterKeyCipher
   private readonly clock: Clock
   private readonly maxTtl: number
+  private readonly signatures: SignatureProvider
 
-  constructor(options: { store: Store; cipher: MasterKeyCipher; clock: Clock; maxTtl: number }) {
+  constructor(options: {
+    store: Store
+    cipher: MasterKeyCipher
+    clock: Clock
+    maxTtl: number
+    signatures: SignatureProvider
+  }) {
     this.store = options.store
     this.cipher = options.cipher
     this.clock = options.clock
     this.maxTtl = options.maxTtl
+    this.signatures = options.signatures
   }
 
   async reload(): Promise<void> {
     const records = await this.store.listSigningKeys()
+    const now = nowSeconds(this.clock)
+    // A retired key never signs again, so its private part is not kept once it retires.
+    const signing = new Set(records.filter((r) => keyState(r, now) !== 'retired').map((r) => r.kid))
+    for (const kid of this.signers.keys()) {
+      if (signing.has(kid)) continue
+      this.signers.delete(kid)
+      this.signatures.unload(kid)
+    }
     for (const record of records) {
-      if (this.signers.has(record.kid)) continue
+      if (!signing.has(record.kid) || this.signers.has(record.kid)) continue
       const pem = this.cipher.decrypt(record.sealedPrivateKey, `signing-key:${record.kid}`)
-      this.signers.set(record.kid, new JwsSigner(record.kid, record.alg, createPrivateKey(pem)))
+      this.signatures.load(record.kid, record.alg, createPrivateKey(pem))
+      this.signers.set(record.kid, new JwsSigner(record.kid, record.alg, this.signatures))
     }
     this.records = records
     this.verifier = createLocalJWKSet({ keys: records.map((k) => k.publicJwk) } as Parameters<
