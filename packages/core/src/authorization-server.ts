@@ -70,14 +70,14 @@ export class AuthorizationServer {
       if (value !== undefined) parameters[name] = value
     }
 
-    const client = await this.identify(request, handler, parameters)
+    const address = `address:${request.remoteAddress}`
+    const client = await this.identify(request, handler, parameters, address)
     if (!client.grants.includes(handler.grantType) || (client.isPublic && !handler.allowsPublicClients)) {
       throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
     }
     // A wrong second credential (service key, child secret, refresh token) is a failed
     // attempt too: public clients have no secret, so this is what limits guessing.
-    const keys = [`client:${client.clientId}`, `address:${request.remoteAddress}`]
-    return this.counting(keys, () =>
+    return this.counting(`client:${client.clientId}`, address, () =>
       handler.handle(
         {
           client,
@@ -94,26 +94,32 @@ export class AuthorizationServer {
    * Authenticates a client for any endpoint (token, introspection, revocation), under the
    * same failed-attempt limits.
    */
-  async authenticate(
+  authenticate(credentials: ClientCredentials | undefined, remoteAddress: string): Promise<ClientRecord> {
+    return this.authenticateFrom(credentials, `address:${remoteAddress}`)
+  }
+
+  private async authenticateFrom(
     credentials: ClientCredentials | undefined,
-    remoteAddress: string,
+    address: string,
   ): Promise<ClientRecord> {
     if (!credentials) throw new OAuthError('invalid_client', 'Client authentication is required.')
-    const keys = [`client:${credentials.clientId}`, `address:${remoteAddress}`]
-    await this.checkLimits(keys)
-    return this.counting(keys, () => this.authenticator.authenticate(credentials))
+    const client = `client:${credentials.clientId}`
+    await this.checkLimits(client, address)
+    return this.counting(client, address, () => this.authenticator.authenticate(credentials))
   }
 
   private async identify(
     request: TokenRequest,
     handler: GrantHandler,
     parameters: Record<string, string>,
+    address: string,
   ): Promise<ClientRecord> {
-    const address = `address:${request.remoteAddress}`
-    if (request.credentials) return this.authenticate(request.credentials, request.remoteAddress)
+    if (request.credentials) return this.authenticateFrom(request.credentials, address)
     if (handler.identifyClient && request.policy.refreshWithoutClientAuth) {
-      await this.checkLimits([address])
-      const client = await this.counting([address], () => handler.identifyClient!(parameters, this.deps))
+      await this.checkLimits(undefined, address)
+      const client = await this.counting(undefined, address, () =>
+        handler.identifyClient!(parameters, this.deps),
+      )
       // A disabled client's refresh tokens are refused like unknown ones.
       if (!client.enabled)
         throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.')
@@ -123,7 +129,7 @@ export class AuthorizationServer {
   }
 
   /** Runs an authentication step; a failure counts against each key's limit. */
-  private async counting<T>(keys: string[], step: () => Promise<T>): Promise<T> {
+  private async counting<T>(client: string | undefined, address: string, step: () => Promise<T>): Promise<T> {
     try {
       return await step()
     } catch (error) {
@@ -131,19 +137,20 @@ export class AuthorizationServer {
         error instanceof OAuthError &&
         (error.code === 'invalid_client' || error.code === 'invalid_grant')
       ) {
-        for (const key of keys) await this.limiter.recordFailure(key)
+        if (client !== undefined) await this.limiter.recordFailure(client)
+        await this.limiter.recordFailure(address)
       }
       throw error
     }
   }
 
-  private async checkLimits(keys: string[]): Promise<void> {
-    let wait = 0
-    for (const key of keys) {
-      const limit = key.startsWith('client:') ? this.limits.failuresPerClient : this.limits.failuresPerAddress
-      const blocked = this.limiter.blockedFor(key, limit)
-      wait = Math.max(wait, typeof blocked === 'number' ? blocked : await blocked)
-    }
+  private async checkLimits(client: string | undefined, address: string): Promise<void> {
+    const byClient = client === undefined ? 0 : this.limiter.blockedFor(client, this.limits.failuresPerClient)
+    const byAddress = this.limiter.blockedFor(address, this.limits.failuresPerAddress)
+    const wait = Math.max(
+      typeof byClient === 'number' ? byClient : await byClient,
+      typeof byAddress === 'number' ? byAddress : await byAddress,
+    )
     if (wait > 0) {
       throw new OAuthError('too_many_requests', 'Too many failed attempts; try again later.', {
         retryAfter: wait,

@@ -45,8 +45,10 @@ export class AudienceResolver {
       return { audience: resource, scopes: narrowed }
     }
     if (scopes.length === 0) return { audience: this.defaultAudience, scopes }
+    // The usual case, and on every token: all scopes belong to one API.
+    const first = this.audienceOf(scopes[0]!)
+    if (scopes.every((s) => this.audienceOf(s) === first)) return { audience: first, scopes }
     const audiences = [...new Set(scopes.map((s) => this.audienceOf(s)))].sort()
-    if (audiences.length === 1) return { audience: audiences[0]!, scopes }
     if (!this.allowMultiple) {
       throw new OAuthError(
         'invalid_target',
