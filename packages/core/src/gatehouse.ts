@@ -12,10 +12,9 @@ import { clientCredentialsGrant } from './grants/client-credentials.ts'
 import { refreshTokenGrant } from './grants/refresh-token.ts'
 import { GrantRegistry } from './grants/registry.ts'
 import { serviceKeyGrant } from './grants/service-key.ts'
-import { CryptoSignatures } from './keys/crypto-signatures.ts'
 import { KeyManager } from './keys/key-manager.ts'
 import { KeyRing } from './keys/key-ring.ts'
-import { SigningThreads } from './keys/signing-threads.ts'
+import { SignatureRouter } from './keys/signature-router.ts'
 import type { SigningKeyRecord } from './model.ts'
 import { type FailureLimiter, MemoryFailureLimiter } from './rate-limit.ts'
 import { ChangeFeed } from './storage/change-feed.ts'
@@ -53,9 +52,10 @@ export interface Gatehouse {
 
 /** Wires core for a server process and loads what it needs from storage. */
 export async function startGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
-  const threads = options.config.keys.signingThreads
-  const signing =
-    threads > 0 ? new SigningThreads({ threads, onError: options.onBackgroundError }) : new CryptoSignatures()
+  const signing = new SignatureRouter({
+    threads: options.config.keys.signingThreads,
+    onError: options.onBackgroundError,
+  })
   try {
     return await wire(options, signing)
   } catch (error) {

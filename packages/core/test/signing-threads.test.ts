@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { CryptoSignatures } from '../src/keys/crypto-signatures.ts'
+import { SignatureRouter } from '../src/keys/signature-router.ts'
 import { SigningThreads } from '../src/keys/signing-threads.ts'
 import type { SigningAlgorithm } from '../src/model.ts'
 import { jwsKey } from '../src/tokens/jws.ts'
@@ -138,4 +139,34 @@ test('idle signing threads do not keep a process alive', async () => {
     { timeout: 10_000 },
   )
   assert.equal(stdout.trim(), '86', 'the signature came back, then the process exited by itself')
+})
+
+test('the router signs RS256 on libuv and ES256 and EdDSA on signing threads, started only when needed', async (t) => {
+  const router = new SignatureRouter({ threads: 2, onError: () => {} })
+  t.after(() => router.close())
+  const threadsOf = () => (router as unknown as { threads?: SigningThreads }).threads
+  const rsa = keyPair('RS256')
+  router.load('rsa', 'RS256', rsa.privateKey)
+  assert.equal(threadsOf(), undefined, 'an RSA key starts no thread')
+  const [a, b, c] = inputs(3)
+  assert.ok(verifies('RS256', rsa.publicKey, a!, await router.sign('rsa', a!)))
+  const ed = keyPair('EdDSA')
+  const es = keyPair('ES256')
+  router.load('ed', 'EdDSA', ed.privateKey)
+  router.load('es', 'ES256', es.privateKey)
+  assert.equal(threadsOf()?.size, 2)
+  assert.ok(verifies('EdDSA', ed.publicKey, b!, await router.sign('ed', b!)))
+  assert.ok(verifies('ES256', es.publicKey, c!, await router.sign('es', c!)))
+  router.unload('ed')
+  await assert.rejects(router.sign('ed', b!), /not loaded/)
+
+  const none = new SignatureRouter({ threads: 0, onError: () => {} })
+  t.after(() => none.close())
+  none.load('ed', 'EdDSA', ed.privateKey)
+  assert.equal(
+    (none as unknown as { threads?: SigningThreads }).threads,
+    undefined,
+    'threads: 0 signs in process',
+  )
+  assert.ok(verifies('EdDSA', ed.publicKey, b!, await none.sign('ed', b!)))
 })

@@ -56,8 +56,8 @@ export const configSchema = z
           .min(0)
           .default(90 * 86400),
         /**
-         * Worker threads that sign tokens (default: one per CPU, at most 8); 0 signs on
-         * Node's libuv thread pool instead.
+         * Worker threads that sign ES256 and EdDSA tokens (default: one per CPU, at most 8);
+         * 0 signs them on Node's libuv thread pool, where RS256 always signs.
          */
         signingThreads: z
           .number()
