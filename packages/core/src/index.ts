@@ -46,8 +46,8 @@ export {
   type ClientRecord,
   GRANT_TYPES,
   type GrantType,
+  type RefreshFamilyRecord,
   type RefreshRotation,
-  type RefreshTokenRecord,
   type ServiceKeyRecord,
   type SigningAlgorithm,
   type SigningKeyRecord,
@@ -61,5 +61,6 @@ export { MemoryStore } from './storage/memory.ts'
 export type { Store } from './storage/port.ts'
 export { AccessTokenIssuer } from './tokens/access-token.ts'
 export { AudienceResolver } from './tokens/audience.ts'
+export { hashRefreshSecret, parseRefreshToken, RefreshTokenService } from './tokens/refresh-tokens.ts'
 export { grantScopes } from './tokens/scope.ts'
 export { type Introspection, TokenInspector } from './tokens/token-inspector.ts'

@@ -89,27 +89,33 @@ export interface ChildRecord {
 }
 
 /**
- * Seed 003: an opaque refresh token, stored by the SHA-256 of its value. Tokens rotated from
- * one another share a family, so that the reuse of a spent one can revoke them all
- * (RFC 9700 §4.14.2).
+ * Seed 003: a refresh-token family. Every token of a family is the family's id followed by a
+ * 256-bit secret; the family keeps only the SHA-256 of its current secret, and each use
+ * replaces it, so a family is one record however often it is refreshed. A token of a known
+ * family whose secret is not the current one was spent before (only a holder of one of the
+ * family's tokens knows its id), so presenting it revokes the family (RFC 9700 §4.14.2).
  */
-export interface RefreshTokenRecord {
-  hash: string
+export interface RefreshFamilyRecord {
   familyId: string
+  /** SHA-256 (base64url) of the current token's secret. */
+  secretHash: string
   clientId: string
   subject: string
   scopes: string[]
+  /** When the first token of the family was issued. */
   createdAt: number
+  /** When the current token was issued, and when it expires. */
+  rotatedAt: number
   expiresAt: number
-  spentAt: number | null
   revoked: boolean
 }
 
 export type RefreshRotation =
-  | { outcome: 'rotated'; previous: RefreshTokenRecord }
-  /** The token was already spent: its whole family is now revoked. */
+  /** The family as it is after this rotation. */
+  | { outcome: 'rotated'; family: RefreshFamilyRecord }
+  /** The secret was a spent one: the whole family is now revoked. */
   | { outcome: 'reused' }
-  /** Unknown, expired or revoked. */
+  /** Unknown, expired, revoked, or another client's. */
   | { outcome: 'invalid' }
 
 export type ChangeKind = 'client' | 'api' | 'key'

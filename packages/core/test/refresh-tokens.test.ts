@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ManualClock, MemoryStore } from '../src/index.ts'
-import { hashRefreshToken, RefreshTokenService } from '../src/tokens/refresh-tokens.ts'
+import { hashRefreshSecret, parseRefreshToken, RefreshTokenService } from '../src/tokens/refresh-tokens.ts'
 
 const grant = { clientId: 'client-a', subject: 'client-a', scopes: ['prices.read'] }
 
@@ -9,8 +9,34 @@ function services(ownerCacheSize?: number) {
   const clock = new ManualClock()
   const store = new MemoryStore({ now: () => clock.now() })
   const options = { store, clock, ttl: 3600, ...(ownerCacheSize === undefined ? {} : { ownerCacheSize }) }
-  return { store, a: new RefreshTokenService(options), b: new RefreshTokenService(options) }
+  return { store, clock, a: new RefreshTokenService(options), b: new RefreshTokenService(options) }
 }
+
+test('a token is its family id and a 256-bit secret, of which only the hash is stored', async () => {
+  const { store, a } = services()
+  const token = await a.issue(grant)
+  assert.match(token, /^[\w-]{65}$/)
+  const parts = parseRefreshToken(token)!
+  assert.equal(parts.familyId, token.slice(0, 22))
+  assert.equal(Buffer.from(token.slice(22), 'base64url').length, 32)
+  const family = await store.getRefreshFamily(parts.familyId)
+  assert.equal(family?.secretHash, hashRefreshSecret(token.slice(22)))
+  assert.ok(!JSON.stringify(family).includes(token.slice(22)), 'the secret itself is not stored')
+})
+
+test('a rotation keeps the family and replaces its secret: one record however often it is used', async () => {
+  const { store, a } = services()
+  let token = await a.issue(grant)
+  const familyId = parseRefreshToken(token)!.familyId
+  for (let i = 0; i < 5; i++) {
+    const rotated = await a.rotate(token, 'client-a')
+    assert.ok(rotated)
+    assert.equal(parseRefreshToken(rotated.next)!.familyId, familyId)
+    assert.notEqual(rotated.next, token)
+    token = rotated.next
+  }
+  assert.equal((await store.getRefreshFamily(familyId))?.secretHash, parseRefreshToken(token)!.secretHash)
+})
 
 test('a token issued by another instance is found in the store and rotates', async () => {
   const { a, b } = services()
@@ -25,23 +51,53 @@ test('a spent token presented again is refused and revokes its family, on the in
   const { a } = services()
   const first = await a.issue(grant)
   const second = (await a.rotate(first, 'client-a'))!.next
-  assert.equal(
-    await a.ownerOf(first),
-    'client-a',
-    'the owner of a spent token is still known (from the store)',
-  )
+  assert.equal(await a.ownerOf(first), 'client-a', 'the owner of a spent token is still known')
   assert.equal(await a.rotate(first, 'client-a'), undefined)
   assert.equal(await a.rotate(second, 'client-a'), undefined, 'the family is revoked')
 })
 
-test('the remembered owner decides nothing: a token revoked in the store is refused', async () => {
+test('the remembered owner decides nothing: a family revoked in the store is refused', async () => {
   const { store, a } = services()
   const token = await a.issue(grant)
-  const record = await store.getRefreshToken(hashRefreshToken(token))
-  await store.revokeRefreshFamily(record!.familyId)
+  await store.revokeRefreshFamily(parseRefreshToken(token)!.familyId)
   assert.equal(await a.ownerOf(token), 'client-a')
   assert.equal(await a.rotate(token, 'client-a'), undefined)
   assert.equal(await a.rotate(token, 'client-b'), undefined)
+})
+
+test('an expired token does not rotate', async () => {
+  const { a, clock } = services()
+  const token = await a.issue(grant)
+  clock.advance(3600_000)
+  assert.equal(await a.rotate(token, 'client-a'), undefined)
+})
+
+test('malformed tokens are nobody’s; a bare 43-character secret is a token from before families', async () => {
+  const { store, a } = services()
+  for (const bad of ['', 'short', 'x'.repeat(42), 'a.b.c'.padEnd(65, 'x'), 'é'.repeat(65), 'x'.repeat(129)]) {
+    assert.equal(parseRefreshToken(bad), undefined, JSON.stringify(bad))
+    assert.equal(await a.ownerOf(bad), undefined)
+    assert.equal(await a.rotate(bad, 'client-a'), undefined)
+  }
+  // What the migration makes of a live token of the old form: a family named by its hash.
+  const legacy = 'L'.repeat(43)
+  const digest = hashRefreshSecret(legacy)
+  await store.insertRefreshFamily({
+    familyId: digest,
+    secretHash: digest,
+    clientId: 'client-a',
+    subject: 'client-a',
+    scopes: ['prices.read'],
+    createdAt: 1,
+    rotatedAt: 1,
+    expiresAt: Math.floor(Date.now() / 1000) + 60,
+    revoked: false,
+  })
+  assert.equal(await a.ownerOf(legacy), 'client-a')
+  const rotated = await a.rotate(legacy, 'client-a')
+  assert.ok(rotated)
+  assert.equal(rotated.next.length, 86, 'it rotates into a token of the new form, in the same family')
+  assert.ok(await a.rotate(rotated.next, 'client-a'))
 })
 
 test('the owner cache is bounded; evicted owners come from the store', async () => {
@@ -49,10 +105,10 @@ test('the owner cache is bounded; evicted owners come from the store', async () 
   const tokens = []
   for (let i = 0; i < 25; i++) tokens.push(await a.issue(grant))
   let reads = 0
-  const read = store.getRefreshToken.bind(store)
-  store.getRefreshToken = async (hash) => {
+  const read = store.getRefreshFamily.bind(store)
+  store.getRefreshFamily = async (familyId) => {
     reads++
-    return read(hash)
+    return read(familyId)
   }
   for (const token of tokens) assert.equal(await a.ownerOf(token), 'client-a')
   assert.ok(reads >= 15, `expected the evicted owners to be read from the store, got ${reads} reads`)

@@ -1,7 +1,12 @@
+import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { test } from 'node:test'
+import { hashRefreshSecret, RefreshTokenService, systemClock } from '@gatehouse/core'
 import { storeContract } from '@gatehouse/core/testing'
+import { migrations } from '../src/stores/sqlite/migrations.ts'
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
 
 storeContract('sqlite', async () => {
@@ -10,4 +15,61 @@ storeContract('sqlite', async () => {
     store: new SqliteStore(join(dir, 'gatehouse.db')),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   }
+})
+
+test('upgrading a database from before refresh families keeps its live refresh tokens working', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrate-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'gatehouse.db')
+  const old = new DatabaseSync(file)
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT')
+  const before = migrations.findIndex((m) => m.includes('CREATE TABLE refresh_families'))
+  for (let version = 1; version <= before; version++) {
+    old.exec(migrations[version - 1]!)
+    old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(version)
+  }
+  const now = Math.floor(Date.now() / 1000)
+  old
+    .prepare(
+      `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature, secrets, created_at, updated_at)
+       VALUES ('c', 'c', '["s"]', '["client_credentials","refresh_token"]', NULL, 1, 0, 0, 0, '[]', 0, 0)`,
+    )
+    .run()
+  const tokens = {
+    live: 'L'.repeat(43),
+    spent: 'S'.repeat(43),
+    revoked: 'R'.repeat(43),
+    expired: 'E'.repeat(43),
+  }
+  const insert = old.prepare('INSERT INTO refresh_tokens VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  const row = (token: string, spentAt: number | null, revoked: number, expiresAt: number) =>
+    insert.run(
+      hashRefreshSecret(token),
+      `fam-${token[0]}`,
+      'c',
+      'c',
+      '["s"]',
+      now - 10,
+      expiresAt,
+      spentAt,
+      revoked,
+    )
+  row(tokens.live, null, 0, now + 3600)
+  row(tokens.spent, now - 5, 0, now + 3600)
+  row(tokens.revoked, null, 1, now + 3600)
+  row(tokens.expired, null, 0, now - 1)
+  old.close()
+
+  const store = new SqliteStore(file)
+  t.after(() => store.close())
+  const service = new RefreshTokenService({ store, clock: systemClock, ttl: 3600 })
+  for (const dead of [tokens.spent, tokens.revoked, tokens.expired]) {
+    assert.equal(await service.ownerOf(dead), undefined, 'only live tokens are carried over')
+  }
+  assert.equal(await service.ownerOf(tokens.live), 'c')
+  const rotated = await service.rotate(tokens.live, 'c')
+  assert.ok(rotated, 'a live token from before the upgrade still rotates')
+  assert.deepEqual(rotated.family.scopes, ['s'])
+  assert.ok(await service.rotate(rotated.next, 'c'), 'and its successor too')
+  assert.equal(await service.rotate(tokens.live, 'c'), undefined, 'while the spent one is refused')
 })

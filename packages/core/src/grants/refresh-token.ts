@@ -24,18 +24,18 @@ export const refreshTokenGrant: GrantHandler = {
   async handle({ client, parameters, ttl }, deps) {
     const token = parameters.refresh_token
     if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
-    const previous = await deps.refreshTokens.rotate(token, client.clientId)
-    if (!previous) throw invalidRefreshToken()
+    const rotated = await deps.refreshTokens.rotate(token, client.clientId)
+    if (!rotated) throw invalidRefreshToken()
     // The client may have lost scopes since; the new token never carries more than it has.
-    const held = previous.record.scopes.filter((s) => client.scopes.includes(s))
+    const held = rotated.family.scopes.filter((s) => client.scopes.includes(s))
     const scopes = grantScopes(held, parameters.scope)
     return issueTokenResult(deps, {
       resource: parameters.resource,
       client,
-      subject: previous.record.subject,
+      subject: rotated.family.subject,
       scopes,
       ttl,
-      refreshToken: previous.next,
+      refreshToken: rotated.next,
     })
   },
 }

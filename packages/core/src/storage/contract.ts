@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { ConflictError } from '../errors.ts'
-import type { ClientRecord, RefreshTokenRecord, SigningKeyRecord } from '../model.ts'
+import type { ClientRecord, RefreshFamilyRecord, SigningKeyRecord } from '../model.ts'
 import type { Store } from './port.ts'
 
 /**
@@ -161,105 +161,112 @@ export function storeContract(
       await assert.rejects(store.insertChild(child), ConflictError)
     })
 
-    test('refresh tokens rotate once; reuse revokes the family', async () => {
+    test('a refresh family rotates its secret once; a spent secret revokes the family', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-refresh'))
-      const first = sampleRefresh('h1', 'c-refresh', now)
-      await store.insertRefreshToken(first)
-      assert.deepEqual(await store.getRefreshToken('h1'), first)
+      const first = sampleFamily('fam-1', 's1', 'c-refresh', now)
+      await store.insertRefreshFamily(first)
+      assert.deepEqual(await store.getRefreshFamily('fam-1'), first)
+      await assert.rejects(store.insertRefreshFamily(first), ConflictError)
 
-      const rotated = await store.rotateRefreshToken(
-        'h1',
-        'c-refresh',
-        { hash: 'h2', createdAt: now + 1, expiresAt: now + 100 },
-        now + 1,
-      )
+      const next = { secretHash: 's2', rotatedAt: now + 1, expiresAt: now + 200 }
+      const rotated = await store.rotateRefreshFamily('fam-1', 's1', 'c-refresh', next, now + 1)
       assert.equal(rotated.outcome, 'rotated')
-      assert.deepEqual(rotated.outcome === 'rotated' && rotated.previous, first)
-      const second = await store.getRefreshToken('h2')
-      assert.equal(second?.familyId, first.familyId)
-      assert.deepEqual(second?.scopes, first.scopes)
-      assert.equal(second?.subject, first.subject)
-      assert.equal((await store.getRefreshToken('h1'))?.spentAt, now + 1)
+      assert.deepEqual(rotated.outcome === 'rotated' && rotated.family, { ...first, ...next })
+      assert.deepEqual(await store.getRefreshFamily('fam-1'), { ...first, ...next })
 
-      const reused = await store.rotateRefreshToken(
-        'h1',
+      const reused = await store.rotateRefreshFamily(
+        'fam-1',
+        's1',
         'c-refresh',
-        { hash: 'h3', createdAt: now + 2, expiresAt: now + 100 },
+        { secretHash: 's3', rotatedAt: now + 2, expiresAt: now + 300 },
         now + 2,
       )
       assert.equal(reused.outcome, 'reused')
-      assert.equal((await store.getRefreshToken('h2'))?.revoked, true, 'the family is revoked')
-      assert.equal(await store.getRefreshToken('h3'), undefined)
-      const afterRevoke = await store.rotateRefreshToken(
-        'h2',
+      assert.deepEqual(
+        await store.getRefreshFamily('fam-1'),
+        { ...first, ...next, revoked: true },
+        'the family is revoked, its current secret unchanged',
+      )
+      const afterRevoke = await store.rotateRefreshFamily(
+        'fam-1',
+        's2',
         'c-refresh',
-        { hash: 'h4', createdAt: now + 3, expiresAt: now + 100 },
+        { secretHash: 's4', rotatedAt: now + 3, expiresAt: now + 300 },
         now + 3,
       )
       assert.equal(afterRevoke.outcome, 'invalid')
-      assert.equal(
-        (
-          await store.rotateRefreshToken(
-            'nope',
-            'c-refresh',
-            { hash: 'h5', createdAt: now, expiresAt: now + 1 },
-            now,
-          )
-        ).outcome,
-        'invalid',
-      )
-    })
-
-    test("another client's refresh token does not rotate and is not spent", async () => {
-      const now = 1_800_000_000
-      await store.insertClient(sampleClient('c-owner-a'))
-      await store.insertRefreshToken(sampleRefresh('o1', 'c-owner-a', now))
-      const stolen = await store.rotateRefreshToken(
-        'o1',
-        'c-thief',
-        { hash: 'o2', createdAt: now, expiresAt: now + 10 },
+      const unknown = await store.rotateRefreshFamily(
+        'nope',
+        's1',
+        'c-refresh',
+        { secretHash: 's5', rotatedAt: now, expiresAt: now + 1 },
         now,
       )
-      assert.equal(stolen.outcome, 'invalid')
-      assert.equal((await store.getRefreshToken('o1'))?.spentAt, null)
-      assert.equal(await store.getRefreshToken('o2'), undefined)
+      assert.equal(unknown.outcome, 'invalid')
     })
 
-    test('an expired refresh token does not rotate; revokeRefreshFamily revokes', async () => {
+    test("another client's refresh family does not rotate and is not revoked", async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-owner-a'))
+      const family = sampleFamily('fam-o', 'o1', 'c-owner-a', now)
+      await store.insertRefreshFamily(family)
+      for (const secret of ['o1', 'wrong']) {
+        const stolen = await store.rotateRefreshFamily(
+          'fam-o',
+          secret,
+          'c-thief',
+          { secretHash: 'o2', rotatedAt: now, expiresAt: now + 10 },
+          now,
+        )
+        assert.equal(stolen.outcome, 'invalid')
+      }
+      assert.deepEqual(await store.getRefreshFamily('fam-o'), family)
+    })
+
+    test('an expired refresh family does not rotate; revokeRefreshFamily revokes', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-expiry'))
-      await store.insertRefreshToken({ ...sampleRefresh('e1', 'c-expiry', now), expiresAt: now - 1 })
-      const expired = await store.rotateRefreshToken(
+      await store.insertRefreshFamily({ ...sampleFamily('fam-e', 'e1', 'c-expiry', now), expiresAt: now })
+      const expired = await store.rotateRefreshFamily(
+        'fam-e',
         'e1',
         'c-expiry',
-        { hash: 'e2', createdAt: now, expiresAt: now + 10 },
+        { secretHash: 'e2', rotatedAt: now, expiresAt: now + 10 },
         now,
       )
       assert.equal(expired.outcome, 'invalid')
-      await store.insertRefreshToken({ ...sampleRefresh('f1', 'c-expiry', now), familyId: 'fam-f' })
+      assert.equal((await store.getRefreshFamily('fam-e'))?.secretHash, 'e1')
+      await store.insertRefreshFamily(sampleFamily('fam-f', 'f1', 'c-expiry', now))
       await store.revokeRefreshFamily('fam-f')
-      assert.equal((await store.getRefreshToken('f1'))?.revoked, true)
+      assert.equal((await store.getRefreshFamily('fam-f'))?.revoked, true)
+      await store.revokeRefreshFamily('no-such-family')
     })
 
-    test('of concurrent rotations of one refresh token exactly one wins', async () => {
+    test('of concurrent rotations of one refresh secret exactly one wins, and the family is then revoked', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-race'))
-      await store.insertRefreshToken(sampleRefresh('r1', 'c-race', now))
+      await store.insertRefreshFamily(sampleFamily('fam-r', 'r1', 'c-race', now))
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.rotateRefreshToken(
+          store.rotateRefreshFamily(
+            'fam-r',
             'r1',
             'c-race',
-            { hash: `r1-next-${i}`, createdAt: now, expiresAt: now + 10 },
+            { secretHash: `r1-next-${i}`, rotatedAt: now, expiresAt: now + 10 },
             now,
           ),
         ),
       )
       assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1)
+      assert.ok(
+        results.some((r) => r.outcome === 'reused'),
+        'a loser presented a spent secret',
+      )
+      assert.equal((await store.getRefreshFamily('fam-r'))?.revoked, true)
     })
 
-    test('deleting a client deletes its service keys, children and refresh tokens', async () => {
+    test('deleting a client deletes its service keys, children and refresh families', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-cascade'))
       await store.insertServiceKey({
@@ -278,11 +285,11 @@ export function storeContract(
         createdAt: 1,
         updatedAt: 1,
       })
-      await store.insertRefreshToken(sampleRefresh('cascade-rt', 'c-cascade', now))
+      await store.insertRefreshFamily(sampleFamily('cascade-rt', 'h', 'c-cascade', now))
       await store.deleteClient('c-cascade')
       assert.equal(await store.getServiceKey('c-cascade', 's'), undefined)
       assert.equal(await store.getChild('cascade-child'), undefined)
-      assert.equal(await store.getRefreshToken('cascade-rt'), undefined)
+      assert.equal(await store.getRefreshFamily('cascade-rt'), undefined)
     })
 
     test('a revoked access token is denied until it would have expired', async () => {
@@ -327,16 +334,21 @@ function sampleClient(clientId: string): ClientRecord {
   }
 }
 
-function sampleRefresh(hash: string, clientId: string, now: number): RefreshTokenRecord {
+function sampleFamily(
+  familyId: string,
+  secretHash: string,
+  clientId: string,
+  now: number,
+): RefreshFamilyRecord {
   return {
-    hash,
-    familyId: `family-${hash}`,
+    familyId,
+    secretHash,
     clientId,
     subject: clientId,
     scopes: ['prices.read'],
-    createdAt: now,
+    createdAt: now - 50,
+    rotatedAt: now,
     expiresAt: now + 100,
-    spentAt: null,
     revoked: false,
   }
 }

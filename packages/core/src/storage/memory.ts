@@ -5,8 +5,8 @@ import type {
   ChangeKind,
   ChildRecord,
   ClientRecord,
+  RefreshFamilyRecord,
   RefreshRotation,
-  RefreshTokenRecord,
   ServiceKeyRecord,
   SigningKeyRecord,
 } from '../model.ts'
@@ -19,7 +19,7 @@ export class MemoryStore implements Store {
   private readonly keys = new Map<string, SigningKeyRecord>()
   private readonly serviceKeys = new Map<string, ServiceKeyRecord>()
   private readonly children = new Map<string, ChildRecord>()
-  private readonly refreshTokens = new Map<string, RefreshTokenRecord>()
+  private readonly refreshFamilies = new Map<string, RefreshFamilyRecord>()
   private readonly revokedJtis = new Map<string, number>()
   private readonly changes: Change[] = []
   private readonly used = new Map<string, number>()
@@ -52,7 +52,7 @@ export class MemoryStore implements Store {
   async deleteClient(clientId: string) {
     const deleted = this.clients.delete(clientId)
     if (!deleted) return false
-    for (const map of [this.serviceKeys, this.children, this.refreshTokens] as Map<
+    for (const map of [this.serviceKeys, this.children, this.refreshFamilies] as Map<
       string,
       { clientId: string }
     >[]) {
@@ -87,35 +87,35 @@ export class MemoryStore implements Store {
     return true
   }
 
-  async getRefreshToken(hash: string) {
-    return copy(this.refreshTokens.get(hash))
+  async getRefreshFamily(familyId: string) {
+    return copy(this.refreshFamilies.get(familyId))
   }
-  async insertRefreshToken(token: RefreshTokenRecord) {
-    if (this.refreshTokens.has(token.hash)) throw new ConflictError('refresh token exists')
-    this.refreshTokens.set(token.hash, copy(token)!)
+  async insertRefreshFamily(family: RefreshFamilyRecord) {
+    if (this.refreshFamilies.has(family.familyId)) throw new ConflictError('refresh family exists')
+    this.refreshFamilies.set(family.familyId, copy(family)!)
   }
-  async rotateRefreshToken(
-    hash: string,
+  async rotateRefreshFamily(
+    familyId: string,
+    secretHash: string,
     clientId: string,
-    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    next: Pick<RefreshFamilyRecord, 'secretHash' | 'rotatedAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
     // No await between read and write: JavaScript runs this to the end, so it is atomic.
-    const current = this.refreshTokens.get(hash)
+    const current = this.refreshFamilies.get(familyId)
     if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
       return { outcome: 'invalid' }
     }
-    if (current.spentAt !== null) {
-      this.revokeFamily(current.familyId)
+    if (current.secretHash !== secretHash) {
+      current.revoked = true
       return { outcome: 'reused' }
     }
-    const previous = copy(current)!
-    current.spentAt = now
-    this.refreshTokens.set(next.hash, { ...previous, ...next, spentAt: null, revoked: false })
-    return { outcome: 'rotated', previous }
+    Object.assign(current, next)
+    return { outcome: 'rotated', family: copy(current)! }
   }
   async revokeRefreshFamily(familyId: string) {
-    this.revokeFamily(familyId)
+    const family = this.refreshFamilies.get(familyId)
+    if (family) family.revoked = true
   }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
@@ -174,10 +174,6 @@ export class MemoryStore implements Store {
 
   async ping() {}
   async close() {}
-
-  private revokeFamily(familyId: string) {
-    for (const token of this.refreshTokens.values()) if (token.familyId === familyId) token.revoked = true
-  }
 
   private record(kind: ChangeKind, id: string) {
     this.changes.push({ seq: this.changes.length + 1, kind, id })

@@ -3,8 +3,8 @@ import type {
   Change,
   ChildRecord,
   ClientRecord,
+  RefreshFamilyRecord,
   RefreshRotation,
-  RefreshTokenRecord,
   ServiceKeyRecord,
   SigningKeyRecord,
 } from '../model.ts'
@@ -27,7 +27,7 @@ export interface Store {
   deleteClient(clientId: string): Promise<boolean>
 
   /**
-   * Deleting a client deletes its service keys, children and refresh tokens. Writing a
+   * Deleting a client deletes its service keys, children and refresh-token families. Writing a
    * service key or a child appends a 'client' change for its client.
    */
   getServiceKey(clientId: string, serviceName: string): Promise<ServiceKeyRecord | undefined>
@@ -37,18 +37,20 @@ export interface Store {
   insertChild(child: ChildRecord): Promise<void>
   updateChild(child: ChildRecord): Promise<boolean>
 
-  getRefreshToken(hash: string): Promise<RefreshTokenRecord | undefined>
-  insertRefreshToken(token: RefreshTokenRecord): Promise<void>
+  getRefreshFamily(familyId: string): Promise<RefreshFamilyRecord | undefined>
+  insertRefreshFamily(family: RefreshFamilyRecord): Promise<void>
   /**
-   * Spends the token `hash` and stores its successor in one atomic step; the successor
-   * inherits family, client, subject and scopes. Of two concurrent rotations of one token,
-   * exactly one is `rotated`. A token already spent is `reused`, and its family is revoked.
-   * A token that belongs to a client other than `clientId` is `invalid` and left untouched.
+   * Replaces the current secret of a live family of `clientId` in one atomic step, when
+   * `secretHash` is that current secret: of two concurrent rotations with one secret,
+   * exactly one is `rotated`. Another secret of such a family is a spent one: the family is
+   * revoked (`reused`). An unknown, expired or revoked family, or another client's, is
+   * `invalid` and left untouched.
    */
-  rotateRefreshToken(
-    hash: string,
+  rotateRefreshFamily(
+    familyId: string,
+    secretHash: string,
     clientId: string,
-    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    next: Pick<RefreshFamilyRecord, 'secretHash' | 'rotatedAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation>
   revokeRefreshFamily(familyId: string): Promise<void>

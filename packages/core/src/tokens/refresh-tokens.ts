@@ -1,17 +1,49 @@
 import { hash } from 'node:crypto'
 import { keepWithin } from '../bounded.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
-import type { RefreshTokenRecord } from '../model.ts'
+import type { RefreshFamilyRecord } from '../model.ts'
 import { randomId } from '../random.ts'
 import type { Store } from '../storage/port.ts'
 
+// 32 random bytes in base64url.
+const SECRET_LENGTH = 43
+const TOKEN = /^[A-Za-z0-9_-]{43,128}$/
+
+/** Where a refresh token points: its family and the hash of its secret. */
+export interface RefreshTokenParts {
+  familyId: string
+  secretHash: string
+}
+
 /**
- * Opaque refresh tokens: 256 random bits, stored as their SHA-256 (a fast hash suffices for
- * a value of that entropy, and lets the token be looked up by it).
+ * A refresh token is its family's id followed by its 256-bit secret, 65 characters of
+ * base64url (see RefreshFamilyRecord). A bare 43-character secret is a token issued before
+ * families: the migration made each live one a family of its own, named by the token's hash.
+ */
+export function parseRefreshToken(token: string): RefreshTokenParts | undefined {
+  if (!TOKEN.test(token)) return undefined
+  if (token.length === SECRET_LENGTH) {
+    const digest = hashRefreshSecret(token)
+    return { familyId: digest, secretHash: digest }
+  }
+  return {
+    familyId: token.slice(0, -SECRET_LENGTH),
+    secretHash: hashRefreshSecret(token.slice(-SECRET_LENGTH)),
+  }
+}
+
+/** A fast hash suffices for a secret of 256 random bits, and lets it be compared as stored. */
+export function hashRefreshSecret(secret: string): string {
+  return hash('sha256', secret, 'base64url')
+}
+
+/**
+ * Issues and rotates refresh tokens. A rotation is one write: the family's current secret is
+ * replaced, so the store holds one record per family however often it is refreshed.
  *
- * The owners of the tokens this server issued are remembered (bounded, oldest out), so the
- * usual refresh, of a token issued here, does not read the store to find its client. That is
- * safe because a token's owner never changes: whether it may still be used is decided by
+ * The owners of the families this server started are remembered (bounded, oldest out), so
+ * the usual refresh does not read the store to find its client. That is safe because a
+ * family's owner never changes: whether a token may still be used is decided by
  * `rotate`, in the store, every time.
  */
 export class RefreshTokenService {
@@ -29,22 +61,22 @@ export class RefreshTokenService {
   }
 
   async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
-    const token = randomId(32)
-    const hash = hashRefreshToken(token)
+    const familyId = randomId(16)
+    const secret = randomId(32)
     const now = nowSeconds(this.clock)
-    await this.store.insertRefreshToken({
-      hash,
-      familyId: randomId(16),
+    await this.store.insertRefreshFamily({
+      familyId,
+      secretHash: hashRefreshSecret(secret),
       clientId: grant.clientId,
       subject: grant.subject,
       scopes: [...grant.scopes],
       createdAt: now,
+      rotatedAt: now,
       expiresAt: now + this.ttl,
-      spentAt: null,
       revoked: false,
     })
-    this.remember(hash, grant.clientId)
-    return token
+    this.remember(familyId, grant.clientId)
+    return familyId + secret
   }
 
   /**
@@ -52,42 +84,39 @@ export class RefreshTokenService {
    * `rotate`, where its reuse revokes the family.
    */
   async ownerOf(token: string): Promise<string | undefined> {
-    const hash = hashRefreshToken(token)
-    return this.owners.get(hash) ?? (await this.store.getRefreshToken(hash))?.clientId
+    const parts = parseRefreshToken(token)
+    if (!parts) return undefined
+    return this.owners.get(parts.familyId) ?? (await this.store.getRefreshFamily(parts.familyId))?.clientId
   }
 
   /**
-   * Spends `token` for `clientId` and answers its record with the successor's value, or
+   * Spends `token` for `clientId` and answers its family with the successor's value, or
    * undefined when the token cannot be used; a reuse has revoked the family by then.
    */
   async rotate(
     token: string,
     clientId: string,
-  ): Promise<{ record: RefreshTokenRecord; next: string } | undefined> {
-    const next = randomId(32)
-    const hash = hashRefreshToken(token)
-    const nextHash = hashRefreshToken(next)
+  ): Promise<{ family: RefreshFamilyRecord; next: string } | undefined> {
+    const parts = parseRefreshToken(token)
+    if (!parts) return undefined
+    const secret = randomId(32)
     const now = nowSeconds(this.clock)
-    // A token presented by a client other than its own is refused without being spent.
-    const rotation = await this.store.rotateRefreshToken(
-      hash,
+    // A token presented by a client other than its own is refused, and its family left alone.
+    const rotation = await this.store.rotateRefreshFamily(
+      parts.familyId,
+      parts.secretHash,
       clientId,
-      { hash: nextHash, createdAt: now, expiresAt: now + this.ttl },
+      { secretHash: hashRefreshSecret(secret), rotatedAt: now, expiresAt: now + this.ttl },
       now,
     )
     if (rotation.outcome !== 'rotated') return undefined
-    // A spent token is only ever presented again by mistake or by a thief; the store answers that.
-    this.owners.delete(hash)
-    this.remember(nextHash, rotation.previous.clientId)
-    return { record: rotation.previous, next }
+    this.remember(parts.familyId, rotation.family.clientId)
+    return { family: rotation.family, next: parts.familyId + secret }
   }
 
-  private remember(hash: string, clientId: string): void {
-    this.owners.set(hash, clientId)
+  private remember(familyId: string, clientId: string): void {
+    if (this.owners.has(familyId)) return
+    this.owners.set(familyId, clientId)
     keepWithin(this.owners, this.capacity)
   }
-}
-
-export function hashRefreshToken(token: string): string {
-  return hash('sha256', token, 'base64url')
 }

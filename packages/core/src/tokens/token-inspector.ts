@@ -4,8 +4,9 @@ import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
 import type { ClientRecord } from '../model.ts'
+import { safeEqualString } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
-import { hashRefreshToken } from './refresh-tokens.ts'
+import { parseRefreshToken } from './refresh-tokens.ts'
 
 export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>)
 
@@ -48,8 +49,11 @@ export class TokenInspector {
       const { scope, client_id, sub, aud, iss, exp, iat, jti, act } = claims
       return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, act, token_type: 'Bearer' }
     }
-    const refresh = await this.store.getRefreshToken(hashRefreshToken(token))
-    if (!refresh || refresh.revoked || refresh.spentAt !== null || refresh.expiresAt <= now) return INACTIVE
+    const parts = parseRefreshToken(token)
+    const refresh = parts && (await this.store.getRefreshFamily(parts.familyId))
+    // A spent token of a live family is inactive: only the current secret is.
+    if (!parts || !refresh || refresh.revoked || refresh.expiresAt <= now) return INACTIVE
+    if (!safeEqualString(refresh.secretHash, parts.secretHash)) return INACTIVE
     if (!(await this.visible(requester, refresh.clientId))) return INACTIVE
     return {
       active: true,
@@ -58,19 +62,20 @@ export class TokenInspector {
       sub: refresh.subject,
       iss: this.issuer,
       exp: refresh.expiresAt,
-      iat: refresh.createdAt,
+      iat: refresh.rotatedAt,
       token_type: 'refresh_token',
     }
   }
 
   /**
-   * Revokes a refresh token with its family, or denies an access token's jti until it would
-   * have expired. Unknown and invalid tokens are no error (RFC 7009 §2.2); another client's
-   * token is refused.
+   * Revokes a refresh token with its family (a spent token of the family too: only its
+   * holders know the family), or denies an access token's jti until it would have expired.
+   * Unknown and invalid tokens are no error (RFC 7009 §2.2); another client's token is refused.
    */
   async revoke(requester: ClientRecord, token: string): Promise<void> {
     assertConfidential(requester)
-    const refresh = await this.store.getRefreshToken(hashRefreshToken(token))
+    const parts = parseRefreshToken(token)
+    const refresh = parts && (await this.store.getRefreshFamily(parts.familyId))
     if (refresh) {
       if (refresh.clientId !== requester.clientId) throw notYours()
       await this.store.revokeRefreshFamily(refresh.familyId)

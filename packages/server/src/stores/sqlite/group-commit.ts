@@ -1,4 +1,4 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import type { DatabaseSync } from 'node:sqlite'
 
 interface Pending {
   work: () => unknown
@@ -8,23 +8,20 @@ interface Pending {
 
 /**
  * Group commit: the writes queued during one turn of the event loop run in one transaction,
- * so concurrent refreshes and replay checks share a commit instead of paying one each.
- * Each write runs in its own savepoint, so one that fails is undone alone; none is reported
- * done before the commit.
+ * so concurrent refreshes and replay checks share a commit instead of paying one each. None
+ * is reported done before the commit.
+ *
+ * Each write changes the database with at most one statement, so one that fails is undone
+ * by SQLite alone (a failed statement leaves the transaction as it was) and the others
+ * stand. An error that makes SQLite roll the whole transaction back fails the whole group,
+ * and nothing of it is written.
  */
 export class GroupCommit {
   private readonly db: DatabaseSync
   private queue: Pending[] = []
-  // Prepared once: they run for every write.
-  private readonly savepoint: StatementSync
-  private readonly release: StatementSync
-  private readonly rollbackTo: StatementSync
 
   constructor(db: DatabaseSync) {
     this.db = db
-    this.savepoint = db.prepare('SAVEPOINT one_write')
-    this.release = db.prepare('RELEASE one_write')
-    this.rollbackTo = db.prepare('ROLLBACK TO one_write')
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -51,14 +48,16 @@ export class GroupCommit {
       return
     }
     for (const pending of batch) {
-      this.savepoint.run()
       try {
         outcomes.push({ ok: true, value: pending.work() })
-        this.release.run()
       } catch (error) {
-        this.rollbackTo.run()
-        this.release.run()
         outcomes.push({ ok: false, value: error })
+        if (!this.db.isTransaction) {
+          // SQLite rolled the transaction back: what ran before is undone, and what would
+          // run next must not run outside a transaction.
+          for (const other of batch) other.reject(error)
+          return
+        }
       }
     }
     try {

@@ -87,4 +87,26 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX revoked_access_tokens_expires ON revoked_access_tokens (expires_at);
   `,
+  `
+  CREATE TABLE refresh_families (
+    family_id   TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    client_id   TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    subject     TEXT NOT NULL,
+    scopes      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    rotated_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX refresh_families_client ON refresh_families (client_id);
+  CREATE INDEX refresh_families_expires ON refresh_families (expires_at);
+  -- A token issued before families is a bare secret: each live one becomes a family of its
+  -- own, named by the token's hash, so that it still rotates (into a token of the new form).
+  INSERT INTO refresh_families
+    SELECT hash, hash, client_id, subject, scopes, created_at, created_at, expires_at, 0
+    FROM refresh_tokens
+    WHERE spent_at IS NULL AND revoked = 0 AND expires_at > unixepoch();
+  DROP TABLE refresh_tokens;
+  `,
 ]

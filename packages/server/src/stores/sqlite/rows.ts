@@ -1,6 +1,6 @@
 // The mapping between Gatehouse's records and the SQLite tables' rows.
 import type { SQLInputValue } from 'node:sqlite'
-import type { ChildRecord, ClientRecord, RefreshTokenRecord } from '@gatehouse/core'
+import type { ChildRecord, ClientRecord, RefreshFamilyRecord } from '@gatehouse/core'
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, SQLInputValue>
@@ -60,30 +60,42 @@ export function toChild(row: Row): ChildRecord {
   }
 }
 
-export function refreshRow(t: RefreshTokenRecord): SQLInputValue[] {
+export const REFRESH_FAMILY_COLUMNS = [
+  'family_id',
+  'secret_hash',
+  'client_id',
+  'subject',
+  'scopes',
+  'created_at',
+  'rotated_at',
+  'expires_at',
+  'revoked',
+] as const
+
+export function refreshFamilyRow(f: RefreshFamilyRecord): SQLInputValue[] {
   return [
-    t.hash,
-    t.familyId,
-    t.clientId,
-    t.subject,
-    JSON.stringify(t.scopes),
-    t.createdAt,
-    t.expiresAt,
-    t.spentAt,
-    t.revoked ? 1 : 0,
+    f.familyId,
+    f.secretHash,
+    f.clientId,
+    f.subject,
+    JSON.stringify(f.scopes),
+    f.createdAt,
+    f.rotatedAt,
+    f.expiresAt,
+    f.revoked ? 1 : 0,
   ]
 }
 
-export function toRefreshToken(row: Row): RefreshTokenRecord {
+export function toRefreshFamily(row: Row): RefreshFamilyRecord {
   return {
-    hash: String(row.hash),
     familyId: String(row.family_id),
+    secretHash: String(row.secret_hash),
     clientId: String(row.client_id),
     subject: String(row.subject),
     scopes: JSON.parse(String(row.scopes)),
     createdAt: Number(row.created_at),
+    rotatedAt: Number(row.rotated_at),
     expiresAt: Number(row.expires_at),
-    spentAt: row.spent_at === null ? null : Number(row.spent_at),
     revoked: row.revoked === 1,
   }
 }

@@ -8,8 +8,8 @@ import {
   type ChildRecord,
   type ClientRecord,
   ConflictError,
+  type RefreshFamilyRecord,
   type RefreshRotation,
-  type RefreshTokenRecord,
   type ServiceKeyRecord,
   type SigningKeyRecord,
   StorageUnavailableError,
@@ -21,11 +21,12 @@ import {
   CLIENT_COLUMNS,
   childRow,
   clientRow,
+  REFRESH_FAMILY_COLUMNS,
   type Row,
-  refreshRow,
+  refreshFamilyRow,
   toChild,
   toClient,
-  toRefreshToken,
+  toRefreshFamily,
 } from './rows.ts'
 
 /**
@@ -145,54 +146,55 @@ export class SqliteStore implements Store {
     })
   }
 
-  async getRefreshToken(hash: string) {
-    const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
-    return row ? toRefreshToken(row) : undefined
+  async getRefreshFamily(familyId: string) {
+    const row = this.sql('SELECT * FROM refresh_families WHERE family_id = ?').get(familyId) as
+      | Row
+      | undefined
+    return row ? toRefreshFamily(row) : undefined
   }
-  async insertRefreshToken(token: RefreshTokenRecord) {
-    this.unique('refresh token exists', () =>
-      this.sql(
-        `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
-         VALUES (?,?,?,?,?,?,?,?,?)`,
-      ).run(...refreshRow(token)),
+  async insertRefreshFamily(family: RefreshFamilyRecord) {
+    // Every refresh-dialect token request starts a family: they share commits too.
+    await this.writes.run(() =>
+      this.unique('refresh family exists', () =>
+        this.sql(
+          `INSERT INTO refresh_families (${REFRESH_FAMILY_COLUMNS.join(', ')}) VALUES (${REFRESH_FAMILY_COLUMNS.map(() => '?').join(',')})`,
+        ).run(...refreshFamilyRow(family)),
+      ),
     )
   }
-  async rotateRefreshToken(
-    hash: string,
+  async rotateRefreshFamily(
+    familyId: string,
+    secretHash: string,
     clientId: string,
-    next: Pick<RefreshTokenRecord, 'hash' | 'createdAt' | 'expiresAt'>,
+    next: Pick<RefreshFamilyRecord, 'secretHash' | 'rotatedAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
+    if (Math.random() < 0.01) this.purge('DELETE FROM refresh_families WHERE expires_at <= ?', now)
     // The group commit's BEGIN IMMEDIATE takes the write lock first, so the read and the
-    // writes below see no other writer in between, in this process or another.
+    // write below see no other writer in between, in this process or another.
     return this.writes.run((): RefreshRotation => {
-      // The usual case in one statement: spend the token if it is live and this client's.
-      const spent = this.sql(
-        `UPDATE refresh_tokens SET spent_at = ?
-         WHERE hash = ? AND client_id = ? AND spent_at IS NULL AND revoked = 0 AND expires_at > ?
+      // The usual case, in one statement: the secret is current and the family live and this client's.
+      const rotated = this.sql(
+        `UPDATE refresh_families SET secret_hash = ?, rotated_at = ?, expires_at = ?
+         WHERE family_id = ? AND secret_hash = ? AND client_id = ? AND revoked = 0 AND expires_at > ?
          RETURNING *`,
-      ).get(now, hash, clientId, now) as Row | undefined
-      if (spent) {
-        const previous = { ...toRefreshToken(spent), spentAt: null }
-        this.sql(
-          `INSERT INTO refresh_tokens (hash, family_id, client_id, subject, scopes, created_at, expires_at, spent_at, revoked)
-           VALUES (?,?,?,?,?,?,?,?,?)`,
-        ).run(...refreshRow({ ...previous, ...next, spentAt: null, revoked: false }))
-        if (Math.random() < 0.01) this.sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now)
-        return { outcome: 'rotated', previous }
-      }
-      const row = this.sql('SELECT * FROM refresh_tokens WHERE hash = ?').get(hash) as Row | undefined
-      const current = row ? toRefreshToken(row) : undefined
-      if (!current || current.clientId !== clientId || current.revoked || current.expiresAt <= now) {
+      ).get(next.secretHash, next.rotatedAt, next.expiresAt, familyId, secretHash, clientId, now) as
+        | Row
+        | undefined
+      if (rotated) return { outcome: 'rotated', family: toRefreshFamily(rotated) }
+      const row = this.sql(
+        'SELECT client_id, revoked, expires_at FROM refresh_families WHERE family_id = ?',
+      ).get(familyId) as Row | undefined
+      if (!row || row.client_id !== clientId || row.revoked === 1 || Number(row.expires_at) <= now) {
         return { outcome: 'invalid' }
       }
-      // Live, this client's, and not spendable: it was spent before. Reuse revokes the family.
-      this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(current.familyId)
+      // Live, this client's, and presented with a secret that is not the current one: a spent one.
+      this.sql('UPDATE refresh_families SET revoked = 1 WHERE family_id = ?').run(familyId)
       return { outcome: 'reused' }
     })
   }
   async revokeRefreshFamily(familyId: string) {
-    this.sql('UPDATE refresh_tokens SET revoked = 1 WHERE family_id = ?').run(familyId)
+    this.sql('UPDATE refresh_families SET revoked = 1 WHERE family_id = ?').run(familyId)
   }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
@@ -294,12 +296,12 @@ export class SqliteStore implements Store {
     const now = Math.floor(Date.now() / 1000)
     // One statement under SQLite's write lock, so it is atomic across processes: it inserts
     // a new key or takes over an expired one, and touches nothing when the key is live.
+    if (Math.random() < 0.001) this.purge('DELETE FROM used_once WHERE expires_at <= ?', now)
     return this.writes.run(() => {
       const { changes } = this.sql(
         `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
          ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`,
       ).run(key, expiresAt, now)
-      if (Math.random() < 0.001) this.sql('DELETE FROM used_once WHERE expires_at <= ?').run(now)
       return changes > 0
     })
   }
@@ -315,6 +317,11 @@ export class SqliteStore implements Store {
     if (!this.db.isOpen) return
     this.writes.drain()
     this.db.close()
+  }
+
+  /** Drops expired rows in the next group commit, as a write of its own: it may fail alone. */
+  private purge(statement: string, now: number): void {
+    this.writes.run(() => this.sql(statement).run(now)).catch(() => {})
   }
 
   private sql(text: string): StatementSync {
