@@ -16,7 +16,8 @@ export const refreshTokenGrant: GrantHandler = {
     const token = parameters.refresh_token
     if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
     const owner = await deps.refreshTokens.ownerOf(token)
-    const client = owner === undefined ? undefined : await deps.clients.get(owner)
+    const cached = owner === undefined ? null : deps.clients.peek(owner)
+    const client = cached === undefined ? await deps.clients.get(owner!) : (cached ?? undefined)
     if (!client) throw invalidRefreshToken()
     return client
   },

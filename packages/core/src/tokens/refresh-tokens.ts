@@ -20,16 +20,17 @@ export interface RefreshTokenParts {
  * base64url (see RefreshFamilyRecord). A bare 43-character secret is a token issued before
  * families: the migration made each live one a family of its own, named by the token's hash.
  */
-export function parseRefreshToken(token: string): RefreshTokenParts | undefined {
+export function refreshFamilyOf(token: string): string | undefined {
   if (!TOKEN.test(token)) return undefined
-  if (token.length === SECRET_LENGTH) {
-    const digest = hashRefreshSecret(token)
-    return { familyId: digest, secretHash: digest }
-  }
-  return {
-    familyId: token.slice(0, -SECRET_LENGTH),
-    secretHash: hashRefreshSecret(token.slice(-SECRET_LENGTH)),
-  }
+  return token.length === SECRET_LENGTH ? hashRefreshSecret(token) : token.slice(0, -SECRET_LENGTH)
+}
+
+/** The family of a refresh token and the hash of its secret, or undefined when malformed. */
+export function parseRefreshToken(token: string): RefreshTokenParts | undefined {
+  const familyId = refreshFamilyOf(token)
+  if (familyId === undefined) return undefined
+  const secret = token.length === SECRET_LENGTH ? token : token.slice(-SECRET_LENGTH)
+  return { familyId, secretHash: secret === token ? familyId : hashRefreshSecret(secret) }
 }
 
 /** A fast hash suffices for a secret of 256 random bits, and lets it be compared as stored. */
@@ -84,9 +85,9 @@ export class RefreshTokenService {
    * `rotate`, where its reuse revokes the family.
    */
   async ownerOf(token: string): Promise<string | undefined> {
-    const parts = parseRefreshToken(token)
-    if (!parts) return undefined
-    return this.owners.get(parts.familyId) ?? (await this.store.getRefreshFamily(parts.familyId))?.clientId
+    const familyId = refreshFamilyOf(token)
+    if (familyId === undefined) return undefined
+    return this.owners.get(familyId) ?? (await this.store.getRefreshFamily(familyId))?.clientId
   }
 
   /**
