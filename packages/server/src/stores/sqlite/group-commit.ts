@@ -1,82 +1,76 @@
 import type { DatabaseSync } from 'node:sqlite'
-import { commitGroup, type Outcome, toError, type Write, type WriteResult, Writes } from './writes.ts'
-
-/** Where a group of writes is committed: on this thread, or on the writer thread. */
-export interface GroupRunner {
-  commit(group: Write[]): Outcome[] | Promise<Outcome[]>
-  close(): Promise<void>
-}
-
-/** Commits on the calling thread's own connection (an in-memory database has no other). */
-export function inlineRunner(db: DatabaseSync): GroupRunner {
-  const writes = new Writes(db)
-  return { commit: (group) => commitGroup(db, writes, group), close: async () => {} }
-}
 
 interface Pending {
-  write: Write
-  resolve: (value: WriteResult) => void
+  work: () => unknown
+  resolve: (value: unknown) => void
   reject: (error: unknown) => void
 }
 
 /**
- * Group commit: the writes queued during one turn of the event loop are committed together,
- * so concurrent refreshes and replay checks share a transaction instead of paying one each.
- * A write's promise settles when its group has committed (see `commitGroup`).
+ * Group commit: the writes queued during one turn of the event loop run in one transaction,
+ * so concurrent refreshes and replay checks share a commit instead of paying one each. None
+ * is reported done before the commit.
+ *
+ * Each write changes the database with at most one statement, so one that fails is undone
+ * by SQLite alone (a failed statement leaves the transaction as it was) and the others
+ * stand. An error that makes SQLite roll the whole transaction back fails the whole group,
+ * and nothing of it is written.
  */
 export class GroupCommit {
-  private readonly runner: GroupRunner
+  private readonly db: DatabaseSync
   private queue: Pending[] = []
-  private readonly inFlight = new Set<Promise<void>>()
 
-  constructor(runner: GroupRunner) {
-    this.runner = runner
+  constructor(db: DatabaseSync) {
+    this.db = db
   }
 
-  run(write: Write): Promise<WriteResult> {
-    return new Promise((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(this.flush)
-      this.queue.push({ write, resolve, reject })
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queue.length === 0) setImmediate(() => this.flush())
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
     })
   }
 
-  /** Commits what is queued, waits for every group to settle, then closes the runner. */
-  async close(): Promise<void> {
-    this.flush()
-    await Promise.all(this.inFlight)
-    await this.runner.close()
+  /** Commits what is queued now, e.g. before the database closes. */
+  drain(): void {
+    if (this.queue.length > 0) this.flush()
   }
 
-  private readonly flush = (): void => {
+  private flush(): void {
     const batch = this.queue
     if (batch.length === 0) return
     this.queue = []
-    let outcomes: Outcome[] | Promise<Outcome[]>
+    const outcomes: { ok: boolean; value: unknown }[] = []
     try {
-      outcomes = this.runner.commit(batch.map((pending) => pending.write))
+      this.db.exec('BEGIN IMMEDIATE')
     } catch (error) {
       for (const pending of batch) pending.reject(error)
       return
     }
-    if (Array.isArray(outcomes)) {
-      settle(batch, outcomes)
+    for (const pending of batch) {
+      try {
+        outcomes.push({ ok: true, value: pending.work() })
+      } catch (error) {
+        outcomes.push({ ok: false, value: error })
+        if (!this.db.isTransaction) {
+          // SQLite rolled the transaction back: what ran before is undone, and what would
+          // run next must not run outside a transaction.
+          for (const other of batch) other.reject(error)
+          return
+        }
+      }
+    }
+    try {
+      this.db.exec('COMMIT')
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK')
+      for (const pending of batch) pending.reject(error)
       return
     }
-    const done = outcomes.then(
-      (result) => settle(batch, result),
-      (error: unknown) => {
-        for (const pending of batch) pending.reject(error)
-      },
-    )
-    this.inFlight.add(done)
-    void done.finally(() => this.inFlight.delete(done))
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) pending.resolve(outcome.value)
+      else pending.reject(outcome.value)
+    })
   }
-}
-
-function settle(batch: Pending[], outcomes: Outcome[]): void {
-  batch.forEach((pending, i) => {
-    const outcome = outcomes[i]
-    if (outcome?.ok) pending.resolve(outcome.value)
-    else pending.reject(outcome ? toError(outcome.error) : new Error('no outcome for a write'))
-  })
 }

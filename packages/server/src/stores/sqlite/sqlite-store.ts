@@ -15,17 +15,24 @@ import {
   StorageUnavailableError,
   type Store,
 } from '@gatehouse/core'
-import { GroupCommit, inlineRunner } from './group-commit.ts'
+import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations.ts'
-import { CLIENT_COLUMNS, childRow, clientRow, type Row, toChild, toClient, toRefreshFamily } from './rows.ts'
-import { WriterThread } from './writer-thread.ts'
+import {
+  CLIENT_COLUMNS,
+  childRow,
+  clientRow,
+  REFRESH_FAMILY_COLUMNS,
+  type Row,
+  refreshFamilyRow,
+  toChild,
+  toClient,
+  toRefreshFamily,
+} from './rows.ts'
 
 /**
- * The embedded store on node:sqlite. node:sqlite is synchronous: a read is a few
- * microseconds on an indexed key, so reads and the rare administrative writes run inline,
- * while the token path's writes (refresh rotations, replay checks) are group-committed on
- * the writer thread, on a connection of its own (writer-thread.ts). WAL mode lets the
- * connections, and the CLI, read while one writes.
+ * The embedded store on node:sqlite. node:sqlite is synchronous; each call is a few
+ * microseconds on an indexed key, so it runs inline rather than on a worker. WAL mode lets
+ * the CLI write while a server reads.
  */
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync
@@ -44,7 +51,7 @@ export class SqliteStore implements Store {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
     this.migrate()
-    this.writes = new GroupCommit(file === ':memory:' ? inlineRunner(this.db) : new WriterThread(file))
+    this.writes = new GroupCommit(this.db)
   }
 
   async getClient(clientId: string) {
@@ -147,11 +154,13 @@ export class SqliteStore implements Store {
   }
   async insertRefreshFamily(family: RefreshFamilyRecord) {
     // Every refresh-dialect token request starts a family: they share commits too.
-    try {
-      await this.writes.run({ op: 'insertRefreshFamily', family })
-    } catch (error) {
-      throw conflictOr(error, 'refresh family exists')
-    }
+    await this.writes.run(() =>
+      this.unique('refresh family exists', () =>
+        this.sql(
+          `INSERT INTO refresh_families (${REFRESH_FAMILY_COLUMNS.join(', ')}) VALUES (${REFRESH_FAMILY_COLUMNS.map(() => '?').join(',')})`,
+        ).run(...refreshFamilyRow(family)),
+      ),
+    )
   }
   async rotateRefreshFamily(
     familyId: string,
@@ -160,20 +169,32 @@ export class SqliteStore implements Store {
     next: Pick<RefreshFamilyRecord, 'secretHash' | 'rotatedAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
-    if (Math.random() < 0.01) this.purge('refresh_families', now)
-    // The group's BEGIN IMMEDIATE takes the write lock first, so the read and the write of a
-    // rotation see no other writer in between, in this process or another.
-    return (await this.writes.run({
-      op: 'rotateRefreshFamily',
-      familyId,
-      secretHash,
-      clientId,
-      next,
-      now,
-    })) as RefreshRotation
+    if (Math.random() < 0.01) this.purge('DELETE FROM refresh_families WHERE expires_at <= ?', now)
+    // The group commit's BEGIN IMMEDIATE takes the write lock first, so the read and the
+    // write below see no other writer in between, in this process or another.
+    return this.writes.run((): RefreshRotation => {
+      // The usual case, in one statement: the secret is current and the family live and this client's.
+      const rotated = this.sql(
+        `UPDATE refresh_families SET secret_hash = ?, rotated_at = ?, expires_at = ?
+         WHERE family_id = ? AND secret_hash = ? AND client_id = ? AND revoked = 0 AND expires_at > ?
+         RETURNING *`,
+      ).get(next.secretHash, next.rotatedAt, next.expiresAt, familyId, secretHash, clientId, now) as
+        | Row
+        | undefined
+      if (rotated) return { outcome: 'rotated', family: toRefreshFamily(rotated) }
+      const row = this.sql(
+        'SELECT client_id, revoked, expires_at FROM refresh_families WHERE family_id = ?',
+      ).get(familyId) as Row | undefined
+      if (!row || row.client_id !== clientId || row.revoked === 1 || Number(row.expires_at) <= now) {
+        return { outcome: 'invalid' }
+      }
+      // Live, this client's, and presented with a secret that is not the current one: a spent one.
+      this.sql('UPDATE refresh_families SET revoked = 1 WHERE family_id = ?').run(familyId)
+      return { outcome: 'reused' }
+    })
   }
   async revokeRefreshFamily(familyId: string) {
-    await this.writes.run({ op: 'revokeRefreshFamily', familyId })
+    this.sql('UPDATE refresh_families SET revoked = 1 WHERE family_id = ?').run(familyId)
   }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
@@ -273,9 +294,16 @@ export class SqliteStore implements Store {
 
   async consumeOnce(key: string, expiresAt: number) {
     const now = Math.floor(Date.now() / 1000)
-    if (Math.random() < 0.001) this.purge('used_once', now)
-    // Under SQLite's write lock, so atomic across processes too.
-    return (await this.writes.run({ op: 'consumeOnce', key, expiresAt, now })) as boolean
+    // One statement under SQLite's write lock, so it is atomic across processes: it inserts
+    // a new key or takes over an expired one, and touches nothing when the key is live.
+    if (Math.random() < 0.001) this.purge('DELETE FROM used_once WHERE expires_at <= ?', now)
+    return this.writes.run(() => {
+      const { changes } = this.sql(
+        `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE used_once.expires_at <= ?`,
+      ).run(key, expiresAt, now)
+      return changes > 0
+    })
   }
 
   async ping() {
@@ -287,13 +315,13 @@ export class SqliteStore implements Store {
   }
   async close() {
     if (!this.db.isOpen) return
-    await this.writes.close()
+    this.writes.drain()
     this.db.close()
   }
 
   /** Drops expired rows in the next group commit, as a write of its own: it may fail alone. */
-  private purge(table: 'refresh_families' | 'used_once', now: number): void {
-    this.writes.run({ op: 'purgeExpired', table, now }).catch(() => {})
+  private purge(statement: string, now: number): void {
+    this.writes.run(() => this.sql(statement).run(now)).catch(() => {})
   }
 
   private sql(text: string): StatementSync {
@@ -327,7 +355,9 @@ export class SqliteStore implements Store {
     try {
       work()
     } catch (error) {
-      throw conflictOr(error, message)
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message))
+        throw new ConflictError(message)
+      throw error
     }
   }
 
@@ -356,10 +386,3 @@ export class SqliteStore implements Store {
 
 export { isSqliteUnavailable } from './errors.ts'
 export { CLIENT_COLUMNS, clientRow } from './rows.ts'
-
-/** A taken unique key is a ConflictError; anything else stays what it was. */
-function conflictOr(error: unknown, message: string): unknown {
-  return error instanceof Error && /UNIQUE constraint failed/.test(error.message)
-    ? new ConflictError(message)
-    : error
-}
