@@ -7,7 +7,8 @@ import pino, { type Logger } from 'pino'
  * logged without its query string, where a careless client may have put a secret. Standard
  * output is written asynchronously in batches of 4 KiB or 200 ms, whichever comes first
  * (flushed on shutdown): under load a line does not cost a system call on the token path,
- * and an idle server's lines still show at once.
+ * and an idle server's lines still show at once. The token endpoints' access lines are
+ * batched before they get here (http/access-log.ts), so they show within 400 ms.
  */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(

@@ -52,7 +52,7 @@ export class TokenListener {
     this.accessLog = new TokenAccessLog(options.logger)
   }
 
-  /** Writes out the access lines of the current turn of the event loop. */
+  /** Writes out the access lines that wait for their batch. */
   flushLog(): void {
     this.accessLog.flush()
   }
