@@ -23,10 +23,21 @@ export class Metrics {
     this.registry.registerMetric(this.tokenLatency as never)
   }
 
-  /** Counts one token request. */
+  private readonly slots = new Map<string, { count: { value: number }; latency: Histogram }>()
+
+  /** Counts one token request: one lookup for both series. */
   recordToken(endpoint: string, grantType: string, outcome: string, seconds: number): void {
-    this.tokenRequests.series(endpoint, grantType, outcome).value++
-    this.tokenLatency.series(endpoint).observe(seconds)
+    const key = `${endpoint}\u0000${grantType}\u0000${outcome}`
+    let slot = this.slots.get(key)
+    if (!slot) {
+      slot = {
+        count: this.tokenRequests.series(endpoint, grantType, outcome),
+        latency: this.tokenLatency.series(endpoint),
+      }
+      this.slots.set(key, slot)
+    }
+    slot.count.value++
+    slot.latency.observe(seconds)
   }
 }
 
@@ -69,11 +80,13 @@ abstract class LabelledMetric<S> {
     return found.series
   }
 
+  /** Zeroes every series in place: callers may hold on to them. */
   reset(): void {
-    this.all.clear()
+    for (const { series } of this.all.values()) this.zero(series)
   }
 
   protected abstract create(): S
+  protected abstract zero(series: S): void
 }
 
 export class CounterMetric extends LabelledMetric<{ value: number }> {
@@ -90,6 +103,10 @@ export class CounterMetric extends LabelledMetric<{ value: number }> {
 
   protected create(): { value: number } {
     return { value: 0 }
+  }
+
+  protected zero(series: { value: number }): void {
+    series.value = 0
   }
 }
 
@@ -151,5 +168,11 @@ export class HistogramMetric extends LabelledMetric<Histogram> {
 
   protected create(): Histogram {
     return new Histogram(this.bounds)
+  }
+
+  protected zero(series: Histogram): void {
+    series.counts.fill(0)
+    series.sum = 0
+    series.count = 0
   }
 }

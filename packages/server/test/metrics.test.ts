@@ -29,3 +29,13 @@ test('token metrics scrape in the Prometheus text format: labelled counters and 
   assert.match(text, /# TYPE gatehouse_token_request_duration_seconds histogram/)
   assert.match(text, /# TYPE gatehouse_token_requests_total counter/)
 })
+
+test('resetting the registry zeroes the token series, which go on counting', async () => {
+  const metrics = new Metrics()
+  metrics.recordToken('oauth2', 'client_credentials', 'success', 0.001)
+  await metrics.registry.resetMetrics()
+  metrics.recordToken('oauth2', 'client_credentials', 'success', 0.001)
+  const text = await metrics.registry.metrics()
+  assert.match(text, /gatehouse_token_requests_total\{[^}]*outcome="success"\} 1\n/)
+  assert.match(text, /gatehouse_token_request_duration_seconds_count\{endpoint="oauth2"\} 1\n/)
+})
