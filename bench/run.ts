@@ -127,12 +127,14 @@ function parseSettings(argv: string[]): Settings {
   const driver = mode === 'dialects' ? 'autocannon' : (values.driver ?? detectDriver())
   if (driver !== 'wrk' && driver !== 'autocannon') throw new Error('--driver must be wrk or autocannon')
   const quick = values.quick
-  // Peers: 3 runs x 5 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
-  // Dialects: 15 endpoint/alg pairs, so 3 runs x 4 s after 2 s. Clients: 2 servers, one alg by default.
+  // Peers: 5 runs x 3 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
+  // Dialects: 15 endpoint/alg pairs, so 4 runs x 3 s after 2 s. Clients: 2 servers, one alg by default.
+  // More, shorter rounds rather than fewer long ones: the paired ratios' median is what the verdicts read,
+  // and on a shared machine one round in three can be off by a tenth.
   const defaults = {
-    peers: { runs: quick ? 1 : 3, duration: quick ? 4 : 5, warmup: quick ? 1 : 3 },
-    dialects: { runs: quick ? 1 : 3, duration: quick ? 3 : 4, warmup: quick ? 1 : 2 },
-    clients: { runs: quick ? 1 : 3, duration: quick ? 4 : 5, warmup: quick ? 2 : 3 },
+    peers: { runs: quick ? 1 : 5, duration: quick ? 4 : 3, warmup: quick ? 1 : 3 },
+    dialects: { runs: quick ? 1 : 4, duration: 3, warmup: quick ? 1 : 2 },
+    clients: { runs: quick ? 1 : 5, duration: quick ? 4 : 3, warmup: quick ? 2 : 3 },
   }[mode]
   return {
     mode,
