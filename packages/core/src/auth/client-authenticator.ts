@@ -30,8 +30,8 @@ export class ClientAuthenticator {
   }
 
   async authenticate(credentials: ClientCredentials): Promise<ClientRecord> {
-    const cached = this.clients.peek(credentials.clientId)
-    const client = cached === undefined ? await this.clients.get(credentials.clientId) : (cached ?? undefined)
+    const found = this.clients.find(credentials.clientId)
+    const client = found instanceof Promise ? await found : found
     if (!client?.enabled) {
       // Spend what checking a secret costs, so that the timing does not say whether the id exists.
       if ('secret' in credentials) await verifySecretOrNothing(credentials.secret, undefined)

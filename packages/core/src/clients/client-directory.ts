@@ -17,9 +17,13 @@ export class ClientDirectory {
     this.capacity = capacity
   }
 
-  /** The cached answer, without a promise: the token path's usual case. */
-  peek(clientId: string): ClientRecord | null | undefined {
-    return this.cache.get(clientId)
+  /**
+   * The client from memory when it is cached, without a promise (the token path's usual
+   * case); else the promise of reading it from the store.
+   */
+  find(clientId: string): ClientRecord | undefined | Promise<ClientRecord | undefined> {
+    const cached = this.cache.get(clientId)
+    return cached === undefined ? this.get(clientId) : (cached ?? undefined)
   }
 
   async get(clientId: string): Promise<ClientRecord | undefined> {

@@ -16,8 +16,8 @@ export const refreshTokenGrant: GrantHandler = {
     const token = parameters.refresh_token
     if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
     const owner = await deps.refreshTokens.ownerOf(token)
-    const cached = owner === undefined ? null : deps.clients.peek(owner)
-    const client = cached === undefined ? await deps.clients.get(owner!) : (cached ?? undefined)
+    const found = owner === undefined ? undefined : deps.clients.find(owner)
+    const client = found instanceof Promise ? await found : found
     if (!client) throw invalidRefreshToken()
     return client
   },

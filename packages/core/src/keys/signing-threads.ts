@@ -88,7 +88,7 @@ export class SigningThreads implements SignatureProvider {
     this.batch = []
     const threads = this.threads
     if (threads.length === 0) {
-      for (const item of batch) this.fallback.sign(item.kid, item.input).then(item.resolve, item.reject)
+      this.signInProcess(batch)
       return
     }
     const shares: Pending[][] = threads.map(() => [])
@@ -120,7 +120,11 @@ export class SigningThreads implements SignatureProvider {
       if (thread.age >= MIN_LIFETIME_MS) this.threads[index] = this.spawn()
       else this.threads.splice(index, 1)
     }
-    for (const item of owed) this.fallback.sign(item.kid, item.input).then(item.resolve, item.reject)
+    this.signInProcess(owed)
+  }
+
+  private signInProcess(items: Pending[]): void {
+    for (const item of items) this.fallback.sign(item.kid, item.input).then(item.resolve, item.reject)
   }
 }
 
@@ -144,10 +148,7 @@ class SigningThread {
     this.worker.on('exit', (code) => {
       if (this.ended) return
       this.ended = true
-      const owed = this.owed.slice(this.next)
-      this.owed = []
-      this.next = 0
-      onLost(failure ?? new Error(`a signing thread exited with code ${code}`), owed)
+      onLost(failure ?? new Error(`a signing thread exited with code ${code}`), this.takeOwed())
     })
   }
 
@@ -171,11 +172,17 @@ class SigningThread {
 
   async terminate(): Promise<void> {
     this.ended = true
+    const owed = this.takeOwed()
+    await this.worker.terminate()
+    for (const item of owed) item.reject(closed())
+  }
+
+  /** What is still owed, handed over: this thread owes nothing after. */
+  private takeOwed(): Pending[] {
     const owed = this.owed.slice(this.next)
     this.owed = []
     this.next = 0
-    await this.worker.terminate()
-    for (const item of owed) item.reject(closed())
+    return owed
   }
 
   private receive(results: SignResult[]): void {

@@ -169,7 +169,7 @@ export function storeContract(
       assert.deepEqual(await store.getRefreshFamily('fam-1'), first)
       await assert.rejects(store.insertRefreshFamily(first), ConflictError)
 
-      const next = { secretHash: 's2', rotatedAt: now + 1, expiresAt: now + 200 }
+      const next = successor('s2', now + 1, now + 200)
       const rotated = await store.rotateRefreshFamily('fam-1', 's1', 'c-refresh', next, now + 1)
       assert.equal(rotated.outcome, 'rotated')
       assert.deepEqual(rotated.outcome === 'rotated' && rotated.family, { ...first, ...next })
@@ -179,7 +179,7 @@ export function storeContract(
         'fam-1',
         's1',
         'c-refresh',
-        { secretHash: 's3', rotatedAt: now + 2, expiresAt: now + 300 },
+        successor('s3', now + 2, now + 300),
         now + 2,
       )
       assert.equal(reused.outcome, 'reused')
@@ -192,7 +192,7 @@ export function storeContract(
         'fam-1',
         's2',
         'c-refresh',
-        { secretHash: 's4', rotatedAt: now + 3, expiresAt: now + 300 },
+        successor('s4', now + 3, now + 300),
         now + 3,
       )
       assert.equal(afterRevoke.outcome, 'invalid')
@@ -200,7 +200,7 @@ export function storeContract(
         'nope',
         's1',
         'c-refresh',
-        { secretHash: 's5', rotatedAt: now, expiresAt: now + 1 },
+        successor('s5', now, now + 1),
         now,
       )
       assert.equal(unknown.outcome, 'invalid')
@@ -216,7 +216,7 @@ export function storeContract(
           'fam-o',
           secret,
           'c-thief',
-          { secretHash: 'o2', rotatedAt: now, expiresAt: now + 10 },
+          successor('o2', now, now + 10),
           now,
         )
         assert.equal(stolen.outcome, 'invalid')
@@ -232,7 +232,7 @@ export function storeContract(
         'fam-e',
         'e1',
         'c-expiry',
-        { secretHash: 'e2', rotatedAt: now, expiresAt: now + 10 },
+        successor('e2', now, now + 10),
         now,
       )
       assert.equal(expired.outcome, 'invalid')
@@ -249,13 +249,7 @@ export function storeContract(
       await store.insertRefreshFamily(sampleFamily('fam-r', 'r1', 'c-race', now))
       const results = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>
-          store.rotateRefreshFamily(
-            'fam-r',
-            'r1',
-            'c-race',
-            { secretHash: `r1-next-${i}`, rotatedAt: now, expiresAt: now + 10 },
-            now,
-          ),
+          store.rotateRefreshFamily('fam-r', 'r1', 'c-race', successor(`r1-next-${i}`, now, now + 10), now),
         ),
       )
       assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1)
@@ -332,6 +326,11 @@ function sampleClient(clientId: string): ClientRecord {
     createdAt: 1_700_000_000,
     updatedAt: 1_700_000_001,
   }
+}
+
+/** What a rotation writes: the new secret's hash, when, and until when. */
+function successor(secretHash: string, rotatedAt: number, expiresAt: number) {
+  return { secretHash, rotatedAt, expiresAt }
 }
 
 function sampleFamily(
