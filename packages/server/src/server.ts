@@ -38,7 +38,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const logger = createLogger(config.logLevel, options.logDestination)
   const masterKey = loadMasterKey(config.dataDir)
-  const store = openStore(config)
+  const store = openStore(config, { warn: (message) => logger.warn(message) })
   let issuer = issuerOf(config)
   // A zero port is resolved by listening first; the issuer must be known before tokens are
   // signed, so bind, then build the app on the bound port.

@@ -1,5 +1,12 @@
 import type { DatabaseSync } from 'node:sqlite'
 
+/** How a group commit defers to a checkpoint thread (see checkpointer.ts). */
+export interface CommitHooks {
+  // True while commits must wait; `resume` is called once they may go on.
+  holding(): boolean
+  committed(): void
+}
+
 interface Pending {
   work: () => unknown
   resolve: (value: unknown) => void
@@ -15,13 +22,17 @@ interface Pending {
  * by SQLite alone (a failed statement leaves the transaction as it was) and the others
  * stand. An error that makes SQLite roll the whole transaction back fails the whole group,
  * and nothing of it is written.
+ *
+ * While a checkpoint thread restarts the WAL, writes queue here and commit together after.
  */
 export class GroupCommit {
   private readonly db: DatabaseSync
+  private readonly hooks: CommitHooks | undefined
   private queue: Pending[] = []
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, hooks?: CommitHooks) {
     this.db = db
+    this.hooks = hooks
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -33,12 +44,21 @@ export class GroupCommit {
 
   /** Commits what is queued now, e.g. before the database closes. */
   drain(): void {
-    if (this.queue.length > 0) this.flush()
+    if (this.queue.length > 0) this.commit()
+  }
+
+  /** Commits what queued while the hooks held commits back. */
+  resume(): void {
+    this.flush()
   }
 
   private flush(): void {
+    if (this.queue.length === 0 || this.hooks?.holding()) return
+    this.commit()
+  }
+
+  private commit(): void {
     const batch = this.queue
-    if (batch.length === 0) return
     this.queue = []
     const outcomes: { ok: boolean; value: unknown }[] = []
     try {
@@ -67,6 +87,7 @@ export class GroupCommit {
       for (const pending of batch) pending.reject(error)
       return
     }
+    this.hooks?.committed()
     batch.forEach((pending, i) => {
       const outcome = outcomes[i]!
       if (outcome.ok) pending.resolve(outcome.value)

@@ -15,6 +15,7 @@ import {
   StorageUnavailableError,
   type Store,
 } from '@gatehouse/core'
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts'
 import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations.ts'
 import {
@@ -29,6 +30,14 @@ import {
   toRefreshFamily,
 } from './rows.ts'
 
+export interface SqliteStoreOptions {
+  // Checkpoint the WAL on a thread instead of inside commits (see checkpointer.ts): for a
+  // long-running server, not for a CLI command that writes once and exits.
+  checkpointThread?: boolean | CheckpointerOptions
+  // Told when the checkpoint thread fails and SQLite's own checkpoints take over.
+  warn?: (message: string) => void
+}
+
 /**
  * The embedded store on node:sqlite. node:sqlite is synchronous; each call is a few
  * microseconds on an indexed key, so it runs inline rather than on a worker. WAL mode lets
@@ -38,8 +47,9 @@ export class SqliteStore implements Store {
   private readonly db: DatabaseSync
   private readonly statements = new Map<string, StatementSync>()
   private readonly writes: GroupCommit
+  private readonly checkpointer: Checkpointer | undefined
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
       this.db = new DatabaseSync(file)
@@ -51,7 +61,26 @@ export class SqliteStore implements Store {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
     this.migrate()
-    this.writes = new GroupCommit(this.db)
+    const { checkpointThread } = options
+    if (checkpointThread && file !== ':memory:') {
+      this.db.exec('PRAGMA wal_autocheckpoint = 0')
+      this.checkpointer = new Checkpointer(
+        file,
+        {
+          released: () => this.writes.resume(),
+          failed: (reason) => {
+            if (this.db.isOpen) this.db.exec('PRAGMA wal_autocheckpoint = 1000')
+            options.warn?.(`SQLite checkpoints run inside commits again: ${reason}`)
+          },
+        },
+        checkpointThread === true ? {} : checkpointThread,
+      )
+    }
+    const checkpointer = this.checkpointer
+    this.writes = new GroupCommit(
+      this.db,
+      checkpointer && { holding: () => checkpointer.holding, committed: () => checkpointer.committed() },
+    )
   }
 
   async getClient(clientId: string) {
@@ -315,6 +344,8 @@ export class SqliteStore implements Store {
   }
   async close() {
     if (!this.db.isOpen) return
+    // The thread's connection closes first, so the last one to close checkpoints the WAL away.
+    await this.checkpointer?.close()
     this.writes.drain()
     this.db.close()
   }
@@ -344,6 +375,7 @@ export class SqliteStore implements Store {
     try {
       const result = work()
       this.db.exec('COMMIT')
+      this.checkpointer?.committed()
       return result
     } catch (error) {
       this.db.exec('ROLLBACK')

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Checkpointer } from '../src/stores/sqlite/checkpointer.ts'
+import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
+
+function scratch(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-checkpoints-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'gatehouse.db')
+}
+
+const size = (file: string) => statSync(file).size
+const later = () => Math.floor(Date.now() / 1000) + 300
+
+// Rounds of concurrent replay-cache writes, one group commit each, a millisecond apart.
+async function write(store: SqliteStore, rounds: number, prefix: string): Promise<boolean[]> {
+  const results: boolean[] = []
+  for (let round = 0; round < rounds; round++) {
+    const group = Array.from({ length: 10 }, (_, i) => store.consumeOnce(`${prefix}:${round}:${i}`, later()))
+    results.push(...(await Promise.all(group)))
+    await sleep(1)
+  }
+  return results
+}
+
+test('the thread copies commits into the database file and keeps the WAL bounded', async (t) => {
+  const file = scratch(t)
+  const store = new SqliteStore(file, { checkpointThread: { restartAt: 64 } })
+  t.after(() => store.close())
+  const before = size(file)
+  const results = await write(store, 400, 'a')
+  assert.ok(results.every(Boolean))
+  await sleep(100)
+  // The main connection never checkpoints, so only the thread can have grown the file.
+  assert.ok(size(file) > before, `database file ${before} → ${size(file)} bytes`)
+  // 4,000 rows in 400 commits write thousands of WAL frames; restarts keep the file to a few hundred.
+  const wal = size(`${file}-wal`)
+  assert.ok(wal < 400 * 4096 * 2, `WAL is ${wal} bytes`)
+  // Nothing written is lost or forgotten: every key is spent.
+  assert.ok((await write(store, 5, 'a')).every((fresh) => !fresh))
+})
+
+test('writes held back while the WAL restarts are committed once it is released', async (t) => {
+  const file = scratch(t)
+  const store = new SqliteStore(file, { checkpointThread: { restartAt: 64 } })
+  t.after(() => store.close())
+  // A reader on another connection keeps an old snapshot: the RESTART waits for it, then gives up.
+  const reader = new DatabaseSync(file)
+  t.after(() => reader.close())
+  reader.exec('BEGIN')
+  reader.prepare('SELECT count(*) FROM used_once').get()
+  const results = await write(store, 200, 'b')
+  reader.exec('COMMIT')
+  assert.equal(results.length, 2000)
+  assert.ok(results.every(Boolean), 'every write committed')
+  const seen = new DatabaseSync(file)
+  t.after(() => seen.close())
+  const { n } = seen.prepare("SELECT count(*) AS n FROM used_once WHERE key LIKE 'b:%'").get() as {
+    n: number
+  }
+  assert.equal(n, 2000)
+})
+
+test('a thread that cannot open the database hands checkpoints back and releases the writers', async () => {
+  const reasons: string[] = []
+  let released = 0
+  const checkpointer = new Checkpointer(join(tmpdir(), 'no-such-dir', 'x', 'gatehouse.db'), {
+    released: () => released++,
+    failed: (reason) => reasons.push(reason),
+  })
+  for (let i = 0; i < 100 && reasons.length === 0; i++) await sleep(20)
+  assert.equal(reasons.length, 1, 'failed once')
+  assert.match(reasons[0]!, /unable to open/)
+  assert.equal(released, 1)
+  assert.equal(checkpointer.holding, false)
+  await checkpointer.close()
+})
+
+test('closing the store stops the thread and leaves every write in the database', async (t) => {
+  const file = scratch(t)
+  const store = new SqliteStore(file, { checkpointThread: true })
+  await write(store, 20, 'c')
+  await store.close()
+  await store.close()
+  // The last connection to close checkpoints the WAL away.
+  assert.throws(() => statSync(`${file}-wal`), /ENOENT/)
+  const db = new DatabaseSync(file)
+  const { n } = db.prepare('SELECT count(*) AS n FROM used_once').get() as { n: number }
+  db.close()
+  assert.equal(n, 200)
+})
