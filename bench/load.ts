@@ -95,7 +95,34 @@ export interface CannonPlan {
   setupClient?: (client: autocannon.Client) => void
   // True for an answer that carries a token; anything else is counted as an error.
   verifyBody: (body: string) => boolean
+  // The same plan for wrk, whose Lua can neither sign nor parse JSON (see WrkRequests).
+  wrk?: WrkRequests
 }
+
+// What wrk sends for a plan whose requests change every time, and the Lua pattern a good answer matches.
+export type WrkRequests = {
+  valid: string
+} & // Each body once, in order, made beforehand: as many as `count` asks for, enough for the run at any rate
+// this machine reaches; if they ran out, the repeats would be refused and counted as errors.
+(
+  | { kind: 'once'; bodies: (count: number) => string[] }
+  // Chains that each answer carries on: `capture` (one Lua capture) takes the next token from an answer, which
+  // goes into the thread's pool; a request spends one from the pool as `spend.prefix .. token`. With the pool
+  // empty (a broken chain), a request sends `seed`, whose answer starts a new chain.
+  | {
+      kind: 'chains'
+      tokens: string[]
+      spend: { method: 'PUT' | 'POST'; prefix: string }
+      seed: { method: 'POST'; body: string }
+      capture: string
+    }
+)
+
+// wrk's Lua pattern for a JWT-shaped access_token in an OAuth answer.
+export const WRK_ACCESS_TOKEN = '"access_token"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"'
+// Bodies made per second of a run: over twice the fastest dialect's rate on this kind of machine. Not more: a
+// signature body's time is one millisecond after the last, and they must stay inside the ±300 s window.
+const WRK_BODIES_PER_SEC = 20_000
 
 export function cannonPlan(request: TokenRequest): CannonPlan {
   return {
@@ -153,7 +180,7 @@ function rotatingRequest({ header, values }: NonNullable<CannonPlan['rotate']>):
   }
 }
 
-/** Runs a plan with wrk when the driver is wrk and the plan is one wrk can run, else with autocannon. */
+/** Runs a plan with wrk when the driver is wrk (and with autocannon when the plan has no wrk form), else with autocannon. */
 export function runPlan(
   driver: DriverName,
   plan: CannonPlan,
@@ -162,14 +189,23 @@ export function runPlan(
   workDir: string,
 ): Promise<LoadResult> {
   if (driver !== 'wrk') return runCannon(plan, connections, durationSec)
+  if (plan.wrk) {
+    const headers = plan.headers
+    return runWrk({ url: plan.url, headers, body: plan.body ?? '' }, connections, durationSec, workDir, {
+      method: plan.method,
+      dynamic: plan.wrk,
+    })
+  }
   if (plan.requests || plan.setupClient || plan.method !== 'POST' || plan.body === undefined)
-    throw new Error('this plan builds its requests in JavaScript: only autocannon can run it')
+    throw new Error(
+      'this plan builds its requests in JavaScript and has no wrk form: only autocannon can run it',
+    )
   return runWrk(
     { url: plan.url, headers: plan.headers, body: plan.body },
     connections,
     durationSec,
     workDir,
-    plan.rotate,
+    plan.rotate && { method: 'POST', rotate: plan.rotate },
   )
 }
 
@@ -181,31 +217,90 @@ function luaString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 }
 
-// wrk's per-thread Lua states count bad answers; done() runs in yet another state and sums them.
-function wrkScript(request: TokenRequest, rotate?: CannonPlan['rotate']): string {
-  const headers = Object.entries(request.headers)
-    .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
-    .join('\n')
-  const rotation = rotate
-    ? `local values = {${rotate.values.map(luaString).join(',')}}
+// How one wrk run varies its requests: a rotating header, or a plan's own WrkRequests.
+type WrkVariant =
+  | { method: 'POST'; rotate: NonNullable<CannonPlan['rotate']> }
+  | { method: 'POST' | 'PUT'; dynamic: WrkRequests }
+
+// The request() of a variant, in Lua. Each thread takes every n-th body or token (its `id` is set in setup), so
+// no two threads send the same one.
+function wrkRequests(
+  variant: WrkVariant | undefined,
+  threads: number,
+  durationSec: number,
+  workDir: string,
+): string {
+  if (!variant) return ''
+  if ('rotate' in variant) {
+    const { header, values } = variant.rotate
+    return `local values = {${values.map(luaString).join(',')}}
 local turn = 0
 function request()
   turn = turn + 1
-  wrk.headers[${luaString(rotate.header)}] = values[(turn % #values) + 1]
+  wrk.headers[${luaString(header)}] = values[(turn % #values) + 1]
   return wrk.format()
 end
 `
-    : ''
-  return `wrk.method = "POST"
+  }
+  const plan = variant.dynamic
+  if (plan.kind === 'once') {
+    // Read from a file: LuaJIT takes at most 65,536 constants in one chunk.
+    const file = join(workDir, 'bodies.txt')
+    const bodies = plan.bodies(Math.ceil(durationSec * WRK_BODIES_PER_SEC) + 1_000)
+    if (bodies.some((body) => body.includes('\n'))) throw new Error('a wrk body must fit on one line')
+    writeFileSync(file, `${bodies.join('\n')}\n`)
+    return `local bodies = {}
+for line in io.lines(${luaString(file)}) do bodies[#bodies + 1] = line end
+function request()
+  turn = turn + ${threads}
+  local body = bodies[turn]
+  if body == nil then body = bodies[#bodies] end
+  return wrk.format(nil, nil, nil, body)
+end
+`
+  }
+  return `local tokens = {${plan.tokens.map(luaString).join(',')}}
+local pool = {}
+function request()
+  local n = #pool
+  if n == 0 then return wrk.format(${luaString(plan.seed.method)}, nil, nil, ${luaString(plan.seed.body)}) end
+  local token = pool[n]
+  pool[n] = nil
+  return wrk.format(${luaString(plan.spend.method)}, nil, nil, ${luaString(plan.spend.prefix)} .. token)
+end
+function carry(body)
+  local token = string.match(body, ${luaString(plan.capture)})
+  if token then pool[#pool + 1] = token end
+  return token ~= nil
+end
+`
+}
+
+// wrk's per-thread Lua states count bad answers; done() runs in yet another state and sums them.
+function wrkScript(
+  request: TokenRequest,
+  threads: number,
+  durationSec: number,
+  workDir: string,
+  variant?: WrkVariant,
+): string {
+  const headers = Object.entries(request.headers)
+    .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+    .join('\n')
+  const valid = variant && 'dynamic' in variant ? variant.dynamic.valid : WRK_ACCESS_TOKEN
+  const chains =
+    variant && 'dynamic' in variant && variant.dynamic.kind === 'chains' ? variant.dynamic : undefined
+  const fill = chains ? `for i = id + 1, #tokens, ${threads} do pool[#pool + 1] = tokens[i] end` : ''
+  return `wrk.method = ${luaString(variant?.method ?? 'POST')}
 wrk.body = ${luaString(request.body)}
 ${headers}
-${rotation}local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0; non2xx = 0 end
+${wrkRequests(variant, threads, durationSec, workDir)}local threads = {}
+function setup(thread) thread:set("id", #threads); table.insert(threads, thread) end
+function init(args) bad = 0; non2xx = 0; turn = id - ${threads} + 1; ${fill} end
 function response(status, headers, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
-  elseif not string.find(body, '"access_token"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"') then
+  elseif not string.find(body, ${luaString(valid)}) ${chains ? 'or not carry(body) ' : ''}then
     bad = bad + 1
   end
 end
@@ -225,11 +320,11 @@ async function runWrk(
   connections: number,
   durationSec: number,
   workDir: string,
-  rotate?: CannonPlan['rotate'],
+  variant?: WrkVariant,
 ): Promise<LoadResult> {
   const script = join(workDir, 'token.lua')
-  writeFileSync(script, wrkScript(request, rotate))
   const threads = Math.min(WRK_THREADS, connections)
+  writeFileSync(script, wrkScript(request, threads, durationSec, workDir, variant))
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       'wrk',

@@ -28,8 +28,7 @@ export interface Contender {
 }
 
 export interface RoundSettings {
-  // wrk runs only plans that repeat one request (with a rotating header at most); the dialect mode's signature
-  // and refresh plans need autocannon, so that mode drives every row with it.
+  // wrk runs plans that repeat one request (with a rotating header at most) or carry a `wrk` form.
   driver: DriverName
   workDir: string
   connections: number

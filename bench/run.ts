@@ -119,12 +119,7 @@ function parseSettings(argv: string[]): Settings {
     throw new Error('--dialects and --clients are separate modes')
   const mode: Mode = values.dialects ? 'dialects' : values.clients !== undefined ? 'clients' : 'peers'
   if (mode !== 'peers' && values.only !== undefined) throw new Error('--only belongs to the peer table')
-  if (mode === 'dialects' && values.driver !== undefined) {
-    throw new Error(
-      '--dialects drives every endpoint with autocannon: signature and refresh requests change each time',
-    )
-  }
-  const driver = mode === 'dialects' ? 'autocannon' : (values.driver ?? detectDriver())
+  const driver = values.driver ?? detectDriver()
   if (driver !== 'wrk' && driver !== 'autocannon') throw new Error('--driver must be wrk or autocannon')
   const quick = values.quick
   // Peers: 5 runs x 3 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
@@ -340,7 +335,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
   const unitSec = s.warmupSec + s.runs * s.durationSec + 1
   const perAlgSec = DIALECTS.length * unitSec + DIALECT_START_SEC
   progress(
-    `bench --dialects: ${DIALECTS.join(', ')} × ${s.algs.join(', ')}; autocannon, ${s.connections} connections, ` +
+    `bench --dialects: ${DIALECTS.join(', ')} × ${s.algs.join(', ')}; ${s.driver}, ${s.connections} connections, ` +
       `warm-up ${s.warmupSec} s, ${s.runs} × ${s.durationSec} s; about ${s.algs.length * perAlgSec} s`,
   )
   const startedAt = Date.now()
@@ -360,7 +355,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
     try {
       progress(`${tag}: registering clients and starting Gatehouse`)
       server = await startDialectServer(alg, workDir, s.connections)
-      await measureRoundRobin(server.contenders, alg, { ...s, driver: 'autocannon', workDir }, tag)
+      await measureRoundRobin(server.contenders, alg, { ...s, workDir }, tag)
       rows.push(...server.contenders.map((c) => ({ ...c.result, alg, dialect: c.dialect })))
       const breaks = server.chainNotes()
       if (breaks.length)
@@ -377,7 +372,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
   }
   const totalSec = (Date.now() - startedAt) / 1000
   const heading =
-    `Gatehouse token dialects vs its standard endpoint — one Gatehouse per alg (SQLite, logs at info), autocannon, ` +
+    `Gatehouse token dialects vs its standard endpoint — one Gatehouse per alg (SQLite, logs at info), ${s.driver}, ` +
     `${s.connections} connections, ${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up each, round-robin (median run)\n` +
     machineLine(loadAtStart, totalSec)
   console.log(renderDialectTable(rows, heading))
@@ -471,7 +466,7 @@ async function main(): Promise<number> {
     progress(`${(err as Error).message}\n${USAGE}`)
     return 2
   }
-  if (settings.mode !== 'dialects' && settings.driver === 'autocannon' && detectDriver() !== 'wrk') {
+  if (settings.driver === 'autocannon' && detectDriver() !== 'wrk') {
     progress(
       'bench: wrk is not installed, so the load comes from autocannon in this process, on the same cores as the ' +
         'servers; `apt-get install -y wrk` gives steadier figures',
