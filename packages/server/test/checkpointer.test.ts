@@ -30,7 +30,7 @@ async function write(store: SqliteStore, rounds: number, prefix: string): Promis
 
 test('the thread copies commits into the database file and keeps the WAL bounded', async (t) => {
   const file = scratch(t)
-  const store = new SqliteStore(file, { checkpointThread: { restartAt: 64 } })
+  const store = new SqliteStore(file, { checkpointThread: { every: 10, restartAt: 64 } })
   t.after(() => store.close())
   const before = size(file)
   const results = await write(store, 400, 'a')
@@ -47,7 +47,7 @@ test('the thread copies commits into the database file and keeps the WAL bounded
 
 test('writes held back while the WAL restarts are committed once it is released', async (t) => {
   const file = scratch(t)
-  const store = new SqliteStore(file, { checkpointThread: { restartAt: 64 } })
+  const store = new SqliteStore(file, { checkpointThread: { every: 10, restartAt: 64 } })
   t.after(() => store.close())
   // A reader on another connection keeps an old snapshot: the RESTART waits for it, then gives up.
   const reader = new DatabaseSync(file)

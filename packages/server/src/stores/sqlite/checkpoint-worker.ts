@@ -4,8 +4,12 @@ import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
 import { Cell, type FromCheckpointer } from './checkpointer.ts'
 
-// Commits that land this soon after the one that woke the thread share its checkpoint.
-const GATHER_MS = 20
+// A checkpoint runs once `every` commits have landed since the last (see checkpointer.ts), or
+// this long after the first of them, whichever comes first.
+const AT_MOST_MS = 1_000
+// How often the thread looks at the commit count while commits come in. While none do, it
+// sleeps until the next one.
+const LOOK_MS = 50
 // How long a RESTART waits for other connections' readers and writers (including the main
 // connection's transaction under way, never a new one) before it gives up for now.
 const WAIT_MS = 100
@@ -18,7 +22,12 @@ interface Checkpoint {
 
 const port = parentPort
 if (!port) throw new Error('checkpoint-worker.ts runs as a worker thread')
-const { file, cells, restartAt } = workerData as { file: string; cells: Int32Array; restartAt: number }
+const { file, cells, every, restartAt } = workerData as {
+  file: string
+  cells: Int32Array
+  every: number
+  restartAt: number
+}
 const post = (message: FromCheckpointer) => port.postMessage(message)
 
 try {
@@ -30,10 +39,18 @@ try {
   // length, not retried after every commit with the writers held back each time.
   let restartBeyond = restartAt
   let seen = Atomics.load(cells, Cell.Commits)
+  let since = 0
   while (Atomics.load(cells, Cell.Stop) === 0) {
-    Atomics.wait(cells, Cell.Commits, seen)
-    Atomics.wait(cells, Cell.Stop, 0, GATHER_MS)
-    seen = Atomics.load(cells, Cell.Commits)
+    if (Atomics.load(cells, Cell.Commits) === seen) {
+      Atomics.wait(cells, Cell.Commits, seen)
+      since = performance.now()
+    }
+    Atomics.wait(cells, Cell.Stop, 0, LOOK_MS)
+    const commits = Atomics.load(cells, Cell.Commits)
+    const stopping = Atomics.load(cells, Cell.Stop) === 1
+    if (!stopping && commits - seen < every && performance.now() - since < AT_MOST_MS) continue
+    seen = commits
+    since = performance.now()
     const { log } = passive.get() as unknown as Checkpoint
     if (log < restartBeyond) {
       restartBeyond = restartAt
