@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -43,6 +43,28 @@ test('the thread copies commits into the database file and keeps the WAL bounded
   assert.ok(wal < 400 * 4096 * 2, `WAL is ${wal} bytes`)
   // Nothing written is lost or forgotten: every key is spent.
   assert.ok((await write(store, 5, 'a')).every((fresh) => !fresh))
+})
+
+// Bytes 12–15 of a WAL's header count its restarts.
+const walGeneration = (file: string) => readFileSync(`${file}-wal`).readUInt32BE(12)
+
+test('once a checkpoint has copied everything, the thread starts the WAL over itself', async (t) => {
+  const file = scratch(t)
+  const store = new SqliteStore(file, { checkpointThread: { every: 10, restartAt: 64 } })
+  t.after(() => store.close())
+  await write(store, 12, 'd')
+  const before = walGeneration(file)
+  // No more commits from the store: only the thread can start the WAL over now.
+  let after = before
+  for (let i = 0; i < 100 && after === before; i++) {
+    await sleep(20)
+    after = walGeneration(file)
+  }
+  assert.ok(after > before, `WAL generation ${before} → ${after}`)
+  assert.ok(
+    (await write(store, 1, 'd')).every((fresh) => !fresh),
+    'earlier keys are still spent',
+  )
 })
 
 test('writes held back while the WAL restarts are committed once it is released', async (t) => {

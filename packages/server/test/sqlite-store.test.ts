@@ -9,12 +9,36 @@ import { storeContract } from '@gatehouse/core/testing'
 import { migrations } from '../src/stores/sqlite/migrations.ts'
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
 
-storeContract('sqlite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sqlite-'))
-  return {
-    store: new SqliteStore(join(dir, 'gatehouse.db')),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
-  }
+for (const checkpointThread of [false, true]) {
+  storeContract(checkpointThread ? 'sqlite, checkpoints on a thread' : 'sqlite', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-sqlite-'))
+    return {
+      store: new SqliteStore(join(dir, 'gatehouse.db'), { checkpointThread }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    }
+  })
+}
+
+test('a purge of expired replay keys takes at most 200 at a time', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-purge-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'gatehouse.db')
+  const store = new SqliteStore(file)
+  t.after(() => store.close())
+  const past = Math.floor(Date.now() / 1000) - 10
+  const db = new DatabaseSync(file)
+  t.after(() => db.close())
+  db.exec('BEGIN')
+  for (let i = 0; i < 1000; i++) db.prepare('INSERT INTO used_once VALUES (?, ?)').run(`old:${i}`, past)
+  db.exec('COMMIT')
+  // Every write purges now; one purge must leave 800 of the 1,000 expired keys.
+  t.mock.method(Math, 'random', () => 0)
+  assert.equal(await store.consumeOnce('fresh', past + 600), true)
+  const left = () =>
+    (db.prepare('SELECT count(*) AS n FROM used_once WHERE expires_at <= ?').get(past) as { n: number }).n
+  assert.equal(left(), 800)
+  for (let i = 0; i < 4; i++) await store.consumeOnce(`fresh:${i}`, past + 600)
+  assert.equal(left(), 0)
 })
 
 test('upgrading a database from before refresh families keeps its live refresh tokens working', async (t) => {

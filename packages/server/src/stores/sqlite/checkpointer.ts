@@ -30,10 +30,13 @@ export type FromCheckpointer = { kind: 'released' } | { kind: 'failed'; message:
  * a refresh or signature load was a stall of up to 24 ms every few hundred commits and about
  * 7 % of the throughput.
  *
- * The thread runs a PASSIVE checkpoint every few hundred commits, beside the writes. Under a steady
- * write load that never quite catches up (a commit lands while it copies), so once the WAL
- * is `restartAt` pages long the thread holds the group commit back for one RESTART
- * checkpoint, which lets the next commit start the WAL over: the file stays bounded.
+ * The thread runs a PASSIVE checkpoint every few hundred commits, beside the writes. Under a
+ * steady write load that never quite catches up (a commit lands while it copies), so once the
+ * WAL is `restartAt` pages long the thread holds the group commit back for one RESTART
+ * checkpoint: the file stays bounded. When a checkpoint did copy everything, it holds the
+ * group commit back the same way, briefly. Either way the thread then makes the first write
+ * of the new WAL itself, because that write syncs the WAL's new header, and made by a group
+ * commit that sync stalled the event loop (80 ms once, beside a checkpoint's own syncs).
  *
  * If the thread fails, the connection goes back to SQLite's own checkpoints.
  */
@@ -94,6 +97,8 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    // Unreferenced, the thread would not keep the process alive until it has closed.
+    this.worker.ref()
     Atomics.store(this.cells, Cell.Stop, 1)
     Atomics.notify(this.cells, Cell.Commits)
     Atomics.notify(this.cells, Cell.Stop)
