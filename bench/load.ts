@@ -100,23 +100,27 @@ export interface CannonPlan {
 }
 
 // What wrk sends for a plan whose requests change every time, and the Lua pattern a good answer matches.
-export type WrkRequests = {
+export type WrkRequests = WrkOnce | WrkChains
+
+// Each body once, in order, made beforehand: as many as `count` asks for, enough for the run at any rate this
+// machine reaches; if they ran out, the repeats would be refused and counted as errors.
+interface WrkOnce {
+  kind: 'once'
   valid: string
-} & // Each body once, in order, made beforehand: as many as `count` asks for, enough for the run at any rate
-// this machine reaches; if they ran out, the repeats would be refused and counted as errors.
-(
-  | { kind: 'once'; bodies: (count: number) => string[] }
-  // Chains that each answer carries on: `capture` (one Lua capture) takes the next token from an answer, which
-  // goes into the thread's pool; a request spends one from the pool as `spend.prefix .. token`. With the pool
-  // empty (a broken chain), a request sends `seed`, whose answer starts a new chain.
-  | {
-      kind: 'chains'
-      tokens: string[]
-      spend: { method: 'PUT' | 'POST'; prefix: string }
-      seed: { method: 'POST'; body: string }
-      capture: string
-    }
-)
+  bodies: (count: number) => string[]
+}
+
+// Chains that each answer carries on: `capture` (one Lua capture) takes the next token from an answer, which
+// goes into the thread's pool; a request spends one from the pool as `spend.prefix .. token`. With the pool
+// empty (a broken chain), a request sends `seed`, whose answer starts a new chain.
+interface WrkChains {
+  kind: 'chains'
+  valid: string
+  tokens: string[]
+  spend: { method: 'PUT' | 'POST'; prefix: string }
+  seed: { method: 'POST'; body: string }
+  capture: string
+}
 
 // wrk's Lua pattern for a JWT-shaped access_token in an OAuth answer.
 export const WRK_ACCESS_TOKEN = '"access_token"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"'
