@@ -27,8 +27,7 @@ export type FromCheckpointer = { kind: 'released' } | { kind: 'failed'; message:
  * Checkpoints a WAL-mode database on a thread of its own connection. Left to itself, SQLite
  * checkpoints inside the commit that takes the WAL past 1,000 pages: that commit copies the
  * pages into the database file and syncs both files while the event loop waits, which under
- * a refresh or signature load was a stall of up to 24 ms every few hundred commits and about
- * 7 % of the throughput.
+ * a refresh or signature load was a stall of up to 24 ms every few hundred commits.
  *
  * The thread runs a PASSIVE checkpoint every few hundred commits, beside the writes. Under a
  * steady write load that never quite catches up (a commit lands while it copies), so once the
