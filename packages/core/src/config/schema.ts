@@ -56,15 +56,17 @@ export const configSchema = z
           .min(0)
           .default(90 * 86400),
         /**
-         * Worker threads that sign ES256 and EdDSA tokens (default: one per CPU, at most 8);
-         * 0 signs them on Node's libuv thread pool, where RS256 always signs.
+         * Worker threads that sign ES256 and EdDSA tokens (default: one per CPU beside the
+         * one the event loop needs, at least 1 and at most 8; on two CPUs one thread issued
+         * about 1.1 times the tokens two did, which took turns with the event loop on its
+         * core); 0 signs them on Node's libuv thread pool, where RS256 always signs.
          */
         signingThreads: z
           .number()
           .int()
           .min(0)
           .max(64)
-          .default(() => Math.min(availableParallelism(), 8)),
+          .default(() => Math.max(1, Math.min(availableParallelism() - 1, 8))),
       })
       .strict()
       .prefault({}),
