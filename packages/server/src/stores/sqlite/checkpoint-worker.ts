@@ -14,6 +14,10 @@ const LOOK_MS = 50
 // connection's transaction under way, never a new one) before it gives up for now.
 const WAIT_MS = 100
 
+const isBusy = (error: unknown) =>
+  error instanceof Error && ((error as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY
+const SQLITE_BUSY = 5
+
 interface Checkpoint {
   busy: number
   log: number
@@ -39,8 +43,15 @@ try {
   // The first commit after a restart writes the WAL's new header and syncs it. Made here, by
   // rewriting the header's unused user_version as it is, that sync is this thread's rather
   // than the next group commit's on the event loop (80 ms once, beside a checkpoint's syncs).
+  // Another process holding the write lock past the wait (a CLI command, say) only means the
+  // group commit starts the WAL over this time.
   const startOver = () => {
-    db.exec('BEGIN IMMEDIATE')
+    try {
+      db.exec('BEGIN IMMEDIATE')
+    } catch (error) {
+      if (isBusy(error)) return
+      throw error
+    }
     try {
       const { user_version } = userVersion.get() as { user_version: number }
       db.exec(`PRAGMA user_version = ${Number(user_version)}`)
