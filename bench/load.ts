@@ -194,11 +194,16 @@ export function runPlan(
 ): Promise<LoadResult> {
   if (driver !== 'wrk') return runCannon(plan, connections, durationSec)
   if (plan.wrk) {
-    const headers = plan.headers
-    return runWrk({ url: plan.url, headers, body: plan.body ?? '' }, connections, durationSec, workDir, {
-      method: plan.method,
-      dynamic: plan.wrk,
-    })
+    return runWrk(
+      { url: plan.url, headers: plan.headers, body: plan.body ?? '' },
+      connections,
+      durationSec,
+      workDir,
+      {
+        method: plan.method,
+        dynamic: plan.wrk,
+      },
+    )
   }
   if (plan.requests || plan.setupClient || plan.method !== 'POST' || plan.body === undefined)
     throw new Error(

@@ -99,7 +99,7 @@ test('a thread that cannot open the database hands checkpoints back and releases
   assert.equal(reasons.length, 1, 'failed once')
   assert.match(reasons[0]!, /unable to open/)
   assert.equal(released, 1)
-  assert.equal(checkpointer.holding, false)
+  assert.equal(checkpointer.holding(), false)
   await checkpointer.close()
 })
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { CommitHooks } from './group-commit.ts'
 
 /** The cells of the memory shared with the checkpoint thread. */
 export const Cell = {
@@ -39,7 +40,7 @@ export type FromCheckpointer = { kind: 'released' } | { kind: 'failed'; message:
  *
  * If the thread fails, the connection goes back to SQLite's own checkpoints.
  */
-export class Checkpointer {
+export class Checkpointer implements CommitHooks {
   private readonly cells = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT))
   private readonly worker: Worker
   private readonly exited: Promise<void>
@@ -83,7 +84,7 @@ export class Checkpointer {
   }
 
   /** True while the thread holds writers back; the thread reports `released` after. */
-  get holding(): boolean {
+  holding(): boolean {
     return Atomics.load(this.cells, Cell.Hold) === 1
   }
 

@@ -76,11 +76,7 @@ export class SqliteStore implements Store {
         checkpointThread === true ? {} : checkpointThread,
       )
     }
-    const checkpointer = this.checkpointer
-    this.writes = new GroupCommit(
-      this.db,
-      checkpointer && { holding: () => checkpointer.holding, committed: () => checkpointer.committed() },
-    )
+    this.writes = new GroupCommit(this.db, this.checkpointer)
   }
 
   async getClient(clientId: string) {
