@@ -1,6 +1,6 @@
 import { type KeyObject, sign } from 'node:crypto'
 import type { SigningAlgorithm } from '../model.ts'
-import { type JwsKey, jwsKey, type SignatureProvider } from '../tokens/jws.ts'
+import { type JwsKey, jwsKey, jwsSignature, type SignatureProvider } from '../tokens/jws.ts'
 
 /**
  * Signs with node:crypto's asynchronous sign, one job per signature on libuv's thread pool.
@@ -21,9 +21,14 @@ export class CryptoSignatures implements SignatureProvider {
     const key = this.keys.get(kid)
     if (!key) return Promise.reject(new Error(`signing key ${kid} is not loaded`))
     return new Promise((resolve, reject) => {
-      sign(key.digest, Buffer.from(input), key.key, (error, signature) =>
-        error ? reject(error) : resolve(signature.toString('base64url')),
-      )
+      sign(key.digest, Buffer.from(input), key.key, (error, signature) => {
+        if (error) return reject(error)
+        try {
+          resolve(jwsSignature(key, signature))
+        } catch (malformed) {
+          reject(malformed)
+        }
+      })
     })
   }
 

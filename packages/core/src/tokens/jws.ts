@@ -1,5 +1,6 @@
-import { type KeyObject, type SignKeyObjectInput, sign } from 'node:crypto'
+import { type KeyObject, sign } from 'node:crypto'
 import type { SigningAlgorithm } from '../model.ts'
+import { ecdsaDerToJose } from './ecdsa-signature.ts'
 
 /*
  * JWS compact serialization (RFC 7515 §7.1) for the one thing the token path signs. It uses
@@ -7,22 +8,34 @@ import type { SigningAlgorithm } from '../model.ts'
  * of a token. Verification stays with jose.
  */
 
-/** What node:crypto's sign takes for one JWS algorithm and key, prepared once per key. */
+/**
+ * What node:crypto's sign takes for one JWS algorithm and key, prepared once per key. The key
+ * is always handed over as the bare KeyObject: given an options object instead (as
+ * `{ key, dsaEncoding: 'ieee-p1363' }`), Node 24 finds out that it is neither a KeyObject nor a
+ * CryptoKey by catching two TypeErrors, stack traces and all, and then re-encodes the public
+ * point to learn the curve's size: about 25 µs per ES256 signature, as much as the signature.
+ */
 export interface JwsKey {
   digest: string | null
-  key: KeyObject | SignKeyObjectInput
+  key: KeyObject
+  /** ECDSA: the byte length of r and of s in the JWS form; 0 for the other algorithms. */
+  ecdsaSize: number
 }
 
 const DIGEST: Record<SigningAlgorithm, string | null> = { RS256: 'sha256', ES256: 'sha256', EdDSA: null }
 
 export function jwsKey(alg: SigningAlgorithm, key: KeyObject): JwsKey {
-  // ECDSA signatures in JWS are r||s (RFC 7518 §3.4), not DER.
-  return { digest: DIGEST[alg], key: alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key }
+  return { digest: DIGEST[alg], key, ecdsaSize: alg === 'ES256' ? 32 : 0 }
 }
 
 /** The signature of a JWS signing input, base64url, synchronously. */
 export function signInput(key: JwsKey, input: string): string {
-  return sign(key.digest, Buffer.from(input), key.key).toString('base64url')
+  return jwsSignature(key, sign(key.digest, Buffer.from(input), key.key))
+}
+
+/** node:crypto's signature in its JWS form, base64url (ECDSA: DER to r||s, RFC 7518 §3.4). */
+export function jwsSignature(key: JwsKey, signature: Buffer): string {
+  return (key.ecdsaSize === 0 ? signature : ecdsaDerToJose(signature, key.ecdsaSize)).toString('base64url')
 }
 
 /**
