@@ -321,7 +321,7 @@ export async function startDialectServer(
           tokens: chains.map((chain) => chain.token!),
           spend: { method: 'PUT', prefix: 'refresh_token=' },
           seed: { method: 'POST', body: seedBody },
-          capture: '"refresh_token"%s*:%s*"([%w_%-]+)"',
+          field: '"refresh_token":"',
         },
       }
     },
