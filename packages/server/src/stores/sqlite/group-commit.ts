@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 
 /** How a group commit defers to a checkpoint thread (see checkpointer.ts). */
 export interface CommitHooks {
@@ -29,10 +29,14 @@ export class GroupCommit {
   private readonly db: DatabaseSync
   private readonly hooks: CommitHooks | undefined
   private queue: Pending[] = []
+  private readonly begin: StatementSync
+  private readonly end: StatementSync
 
   constructor(db: DatabaseSync, hooks?: CommitHooks) {
     this.db = db
     this.hooks = hooks
+    this.begin = db.prepare('BEGIN IMMEDIATE')
+    this.end = db.prepare('COMMIT')
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -62,7 +66,7 @@ export class GroupCommit {
     this.queue = []
     const outcomes: { ok: boolean; value: unknown }[] = []
     try {
-      this.db.exec('BEGIN IMMEDIATE')
+      this.begin.run()
     } catch (error) {
       for (const pending of batch) pending.reject(error)
       return
@@ -81,7 +85,7 @@ export class GroupCommit {
       }
     }
     try {
-      this.db.exec('COMMIT')
+      this.end.run()
     } catch (error) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK')
       for (const pending of batch) pending.reject(error)
