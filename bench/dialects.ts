@@ -23,7 +23,7 @@ import {
 } from './load.ts'
 import { type Contender, emptyMeasured, type Measured, pairedRatio } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
-import { alignColumns, DASH, fmt, measuredCells } from './table.ts'
+import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
 export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
@@ -184,7 +184,15 @@ export async function startDialectServer(
   const { baseUrl, jwksUrl } = gatehouse
   const contenders: DialectServer['contenders'] = []
   const add = (dialect: Dialect, plan: () => Promise<CannonPlan>, fetchToken: FetchToken) =>
-    contenders.push({ dialect, label: dialect, plan, fetchToken, jwksUrl, result: emptyMeasured() })
+    contenders.push({
+      dialect,
+      label: dialect,
+      plan,
+      fetchToken,
+      jwksUrl,
+      result: emptyMeasured(),
+      pid: gatehouse.child.pid,
+    })
 
   const standard = tokenRequest(baseUrl, c.standard.client_id, c.standard.client_secret)
   add(
@@ -347,17 +355,7 @@ export function dialectRatio(rows: DialectRow[], row: DialectRow): number | unde
 }
 
 export function renderDialectTable(rows: DialectRow[], heading: string): string {
-  const header = [
-    'alg',
-    'endpoint',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'errors',
-    'tokens ok',
-    '× standard',
-    'target 0.9',
-  ]
+  const header = ['alg', 'endpoint', ...MEASURED_COLUMNS, '× standard', 'target 0.9']
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
@@ -385,7 +383,7 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
     ...alignColumns(
       header,
       body,
-      [0, 1, 8],
+      [0, 1, header.length - 1],
       rows.map((r) => r.alg),
     ),
   ]
@@ -396,6 +394,7 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
     ...DIALECTS.map((d) => `  ${d.padEnd(12)} ${DIALECT_REQUESTS[d]}`),
     'errors = non-2xx, socket errors, time-outs and answers without a token, summed over all runs (for refresh:',
     'every refresh that did not answer 200 with a new refresh_token).',
+    ...CPU_LEGEND,
   )
   if (notes.length) out.push('', ...notes)
   return out.join('\n')

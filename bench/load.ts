@@ -40,6 +40,8 @@ export interface LoadResult {
   errors: number
   detail: { non2xx: number; socket: number; timeouts: number; invalidBody: number }
   durationSec: number
+  // The server's CPU per request during the run (see cpu.ts), when its process could be read.
+  cpu?: { totalUs: number; mainUs: number }
 }
 
 export function detectDriver(): DriverName {

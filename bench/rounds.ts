@@ -1,6 +1,7 @@
 // The measurement loop the dialect and client-count modes share with the main table: sample tokens verified
 // before and after, one warm-up each, then measured runs round-robin across contenders so that machine noise
 // lands on all of them, and the median run reported.
+import { withCpu } from './cpu.ts'
 import { type CannonPlan, type DriverName, type LoadResult, runCannon, runPlan } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type FetchToken, verifyTokens } from './verify.ts'
@@ -25,6 +26,8 @@ export interface Contender {
   result: Measured
   // Requests to send once before the warm-up, e.g. one per client id so that the server's caches are warm.
   primeRequests?: number
+  // The server's process, whose CPU per request each run reports.
+  pid?: number
 }
 
 export interface RoundSettings {
@@ -117,7 +120,10 @@ export async function measureRoundRobin(
     const shift = (i - 1) % Math.max(1, order.length)
     for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
       try {
-        const result = await runPlan(s.driver, await c.plan(), s.connections, s.durationSec, s.workDir)
+        const plan = await c.plan()
+        const result = await withCpu(c.pid, () =>
+          runPlan(s.driver, plan, s.connections, s.durationSec, s.workDir),
+        )
         c.result.runs.push(result)
         c.result.errors += result.errors
         progress(

@@ -5,6 +5,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { withCpu } from './cpu.ts'
 import {
   DIALECTS,
   type Dialect,
@@ -218,7 +219,9 @@ async function benchAlg(alg: Alg, s: Settings, workDir: string, algTag: string):
       for (const slot of [...order.slice(shift), ...order.slice(0, shift)]) {
         try {
           progress(`${tagOf(slot)} run ${i}/${s.runs} (${s.durationSec} s)`)
-          const result = await runLoad(s.driver, slot.started!.request, s.connections, s.durationSec, workDir)
+          const result = await withCpu(slot.started!.child.pid, () =>
+            runLoad(s.driver, slot.started!.request, s.connections, s.durationSec, workDir),
+          )
           slot.row.runs.push(result)
           slot.row.errors += result.errors
           progress(

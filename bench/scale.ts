@@ -25,7 +25,7 @@ import {
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type Memory, memoryOf } from './spawn.ts'
-import { alignColumns, DASH, fmt, measuredCells } from './table.ts'
+import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells } from './table.ts'
 import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
@@ -188,6 +188,7 @@ export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
       fetchToken: fetchSpread(server.baseUrl, e.clients),
       jwksUrl: server.jwksUrl,
       result: row,
+      pid: server.child.pid,
       // One request per driven id before the warm-up, so the runs measure the steady state rather than first
       // lookups; pointless beyond the cache's capacity, where every request is a lookup anyway.
       ...(e.clients.length > BASELINE_CLIENTS && e.clients.length <= CACHE_CAPACITY
@@ -224,11 +225,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     'alg',
     'registered',
     'ids driven',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'errors',
-    'tokens ok',
+    ...MEASURED_COLUMNS,
     'RSS idle MiB',
     'RSS after MiB',
     'peak MiB',
@@ -255,7 +252,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     ])
     if (row.note) notes.push(`${row.alg} ${row.setup}: ${row.note}`)
   }
-  const out = [heading, '', ...alignColumns(header, body, [0, 12])]
+  const out = [heading, '', ...alignColumns(header, body, [0, header.length - 1])]
   out.push(
     '',
     `registered = clients in the store (seeded by bench/seed-clients.ts, plus the one \`gatehouse clients create\` that`,
@@ -263,6 +260,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     `× 10 clients = median over the rounds of req/s ÷ the ${BASELINE_CLIENTS}-client server's req/s in the same round;`,
     `target: ${SCALE_TARGET}× or more.`,
     "RSS = the server process's VmRSS from /proc after start-up (idle) and after the runs; peak = VmHWM.",
+    ...CPU_LEGEND,
   )
   for (const row of rows) {
     if (!row.seed || row.driven <= BASELINE_CLIENTS) continue

@@ -23,7 +23,24 @@ export function fmt(value: number, digits: number, minDigits = digits): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
 }
 
-/** The cells every table shares: req/s, p50, p99, errors, tokens verified. */
+/** The headers of the cells every table shares, in measuredCells' order. */
+export const MEASURED_COLUMNS = [
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'cpu µs',
+  'main µs',
+  'errors',
+  'tokens ok',
+] as const
+
+/** The legend of the CPU columns, printed under every table that has them. */
+export const CPU_LEGEND = [
+  'cpu µs = the server process’s CPU time per request in the median run, all threads (from /proc); main µs = its',
+  'main thread’s part. Steadier than req/s on a shared machine, and it shows where a server spends the cores.',
+]
+
+/** The cells every table shares: req/s, p50, p99, CPU per request, errors, tokens verified. */
 export function measuredCells(row: {
   median?: LoadResult
   errors: number
@@ -36,6 +53,8 @@ export function measuredCells(row: {
     // autocannon reports whole milliseconds, wrk microseconds: show no more precision than was measured.
     m ? fmt(m.p50Ms, 1, 0) : DASH,
     m ? fmt(m.p99Ms, 1, 0) : DASH,
+    m?.cpu ? fmt(m.cpu.totalUs, 0) : DASH,
+    m?.cpu ? fmt(m.cpu.mainUs, 0) : DASH,
     m ? fmt(row.errors, 0) : DASH,
     row.tokensChecked ? `${row.tokensValid}/${row.tokensChecked}` : DASH,
   ]
@@ -72,7 +91,7 @@ export function alignColumns(
 }
 
 export function renderTable(rows: Row[], heading: string): string {
-  const header = ['alg', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'tokens ok', 'gatehouse ×']
+  const header = ['alg', 'server', ...MEASURED_COLUMNS, 'gatehouse ×']
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
@@ -95,7 +114,10 @@ export function renderTable(rows: Row[], heading: string): string {
     'gatehouse × = Gatehouse req/s ÷ that row’s req/s in the same round, median over the rounds (above 1 means',
     'Gatehouse is faster); paired by round so that the machine’s drift over the invocation cancels out.',
   )
-  out.push('tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).')
+  out.push(
+    'tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).',
+    ...CPU_LEGEND,
+  )
   if (notes.length) out.push('', ...notes)
   return out.join('\n')
 }
