@@ -5,6 +5,7 @@ export {
 } from './auth/client-assertion.ts'
 export { ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
 export type { AuthMethod, ClientCredentials } from './auth/credentials.ts'
+export { signatureReplayKey } from './auth/signature.ts'
 export {
   AuthorizationServer,
   type EndpointPolicy,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
-import { hashRefreshSecret, RefreshTokenService, systemClock } from '@gatehouse/core'
+import { hashRefreshSecret, RefreshTokenService, signatureReplayKey, systemClock } from '@gatehouse/core'
 import { storeContract } from '@gatehouse/core/testing'
 import { migrations } from '../src/stores/sqlite/migrations.ts'
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
@@ -41,17 +41,59 @@ test('a purge of expired replay keys takes at most 200 at a time', async (t) => 
   assert.equal(left(), 0)
 })
 
-test('upgrading a database from before refresh families keeps its live refresh tokens working', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrate-'))
-  t.after(() => rm(dir, { recursive: true, force: true }))
-  const file = join(dir, 'gatehouse.db')
+/** A database at the schema version before the first migration that contains `marker`. */
+function databaseBefore(file: string, marker: string): DatabaseSync {
   const old = new DatabaseSync(file)
   old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT')
-  const before = migrations.findIndex((m) => m.includes('CREATE TABLE refresh_families'))
+  const before = migrations.findIndex((m) => m.includes(marker))
+  assert.ok(before > 0, `no migration contains ${marker}`)
   for (let version = 1; version <= before; version++) {
     old.exec(migrations[version - 1]!)
     old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(version)
   }
+  return old
+}
+
+test('upgrading a database with signature replay keys of the old layout keeps them single-use', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrate-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'gatehouse.db')
+  const old = databaseBefore(file, 'signatureReplayKey')
+  const live = Math.floor(Date.now() / 1000) + 300
+  const signature = 'C0FFEE00112233445566778899AABBCC'
+  // Client ids that end in digits or hold a colon, times in seconds and in milliseconds.
+  const requests = [
+    { clientId: 'openapi', time: '1733390000123' },
+    { clientId: 'client-42', time: '1733390000' },
+    { clientId: 'a:b:7', time: '1733390000999' },
+  ]
+  const insert = old.prepare('INSERT INTO used_once VALUES (?, ?)')
+  for (const r of requests) insert.run(`signature:${r.clientId}:${r.time}:${signature}`, live)
+  insert.run('assertion:openapi:jti-1', live)
+  old.close()
+
+  const store = new SqliteStore(file)
+  t.after(() => store.close())
+  for (const r of requests) {
+    assert.equal(
+      await store.consumeOnce(signatureReplayKey(r.clientId, r.time, signature), live),
+      false,
+      `${r.clientId} at ${r.time} was used before the upgrade`,
+    )
+  }
+  assert.equal(
+    await store.consumeOnce('assertion:openapi:jti-1', live),
+    false,
+    'other keys are left as they were',
+  )
+  assert.equal(await store.consumeOnce(signatureReplayKey('openapi', '1733390000124', signature), live), true)
+})
+
+test('upgrading a database from before refresh families keeps its live refresh tokens working', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-migrate-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'gatehouse.db')
+  const old = databaseBefore(file, 'CREATE TABLE refresh_families')
   const now = Math.floor(Date.now() / 1000)
   old
     .prepare(

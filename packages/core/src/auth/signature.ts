@@ -28,7 +28,12 @@ export class SignatureVerifier {
   private readonly secrets = new WeakMap<ClientRecord, string>()
 
   async verify(client: ClientRecord, time: string, signature: string): Promise<boolean> {
-    if (!client.signature || client.sealedSecret === null || !/^[0-9a-fA-F]{32}$/.test(signature))
+    if (
+      !client.signature ||
+      client.sealedSecret === null ||
+      !/^[0-9a-fA-F]{32}$/.test(signature) ||
+      !/^\d{1,16}$/.test(time)
+    )
       return false
     const secret = this.unsealed(client.clientId, client.sealedSecret, client)
     const expected = hash('md5', `${client.clientId}${time}${secret}`, 'buffer')
@@ -37,9 +42,10 @@ export class SignatureVerifier {
     const sent = time.length >= 13 ? Math.floor(Number(time) / 1000) : Number(time)
     const now = nowSeconds(this.clock)
     if (Math.abs(now - sent) > this.window) return false
-    // The upper-case form is the replay key: a lower-case copy is the same request.
-    const key = `signature:${client.clientId}:${time}:${signature.toUpperCase()}`
-    return this.store.consumeOnce(key, sent + this.window + 1)
+    return this.store.consumeOnce(
+      signatureReplayKey(client.clientId, time, signature),
+      sent + this.window + 1,
+    )
   }
 
   private unsealed(clientId: string, sealed: string, record: ClientRecord): string {
@@ -50,4 +56,14 @@ export class SignatureVerifier {
     }
     return secret
   }
+}
+
+/**
+ * The key that makes a signed request single-use. The upper-case form counts: a lower-case
+ * copy is the same request. The time leads, so that keys arrive in about the order a B-tree
+ * stores them: with the client first, each commit of a busy server wrote a page per client
+ * that signed in it, and a replay write with a hundred clients cost four times as much.
+ */
+export function signatureReplayKey(clientId: string, time: string, signature: string): string {
+  return `signature:${time}:${clientId}:${signature.toUpperCase()}`
 }

@@ -109,4 +109,23 @@ export const migrations: readonly string[] = [
     WHERE spent_at IS NULL AND revoked = 0 AND expires_at > unixepoch();
   DROP TABLE refresh_tokens;
   `,
+  `
+  -- Signature replay keys lead with the time instead of the client (see signatureReplayKey):
+  -- 'signature:' || client || ':' || time || ':' || SIG becomes
+  -- 'signature:' || time || ':' || client || ':' || SIG. The time is the digits before the
+  -- last colon of the middle part, which is all rtrim of digits leaves standing; keys still
+  -- live keep their requests single-use across the upgrade.
+  UPDATE used_once SET key = 'signature:' || parts.time || ':' || parts.client || ':' || parts.sig
+  FROM (
+    SELECT old,
+      substr(middle, length(rtrim(middle, '0123456789')) + 1) AS time,
+      substr(middle, 1, length(rtrim(middle, '0123456789')) - 1) AS client,
+      sig
+    FROM (
+      SELECT key AS old, substr(key, 11, length(key) - 43) AS middle, substr(key, -32) AS sig
+      FROM used_once WHERE key LIKE 'signature:%'
+    )
+  ) AS parts
+  WHERE used_once.key = parts.old;
+  `,
 ]
