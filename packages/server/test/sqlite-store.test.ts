@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { hashRefreshSecret, RefreshTokenService, signatureReplayKey, systemClock } from '@gatehouse/core'
 import { storeContract } from '@gatehouse/core/testing'
 import { migrations } from '../src/stores/sqlite/migrations.ts'
@@ -19,15 +19,29 @@ for (const checkpointThread of [false, true]) {
   })
 }
 
-test('a purge of expired replay keys takes at most 200 at a time', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-purge-'))
+/** A fresh store, and a connection of its own to look into its tables with. */
+async function storeAndDb(t: TestContext, prefix: string): Promise<{ store: SqliteStore; db: DatabaseSync }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
   t.after(() => rm(dir, { recursive: true, force: true }))
   const file = join(dir, 'gatehouse.db')
   const store = new SqliteStore(file)
   t.after(() => store.close())
-  const past = Math.floor(Date.now() / 1000) - 10
   const db = new DatabaseSync(file)
   t.after(() => db.close())
+  return { store, db }
+}
+
+/** Client `c`, with refresh tokens allowed, written as a row of the schema since its start. */
+function insertClientRow(db: DatabaseSync): void {
+  db.prepare(
+    `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature, secrets, created_at, updated_at)
+     VALUES ('c', 'c', '["s"]', '["client_credentials","refresh_token"]', NULL, 1, 0, 0, 0, '[]', 0, 0)`,
+  ).run()
+}
+
+test('a purge of expired replay keys takes at most 200 at a time', async (t) => {
+  const { store, db } = await storeAndDb(t, 'gatehouse-purge-')
+  const past = Math.floor(Date.now() / 1000) - 10
   db.exec('BEGIN')
   for (let i = 0; i < 1000; i++) db.prepare('INSERT INTO used_once VALUES (?, ?)').run(`old:${i}`, past)
   db.exec('COMMIT')
@@ -39,6 +53,66 @@ test('a purge of expired replay keys takes at most 200 at a time', async (t) => 
   assert.equal(left(), 800)
   for (let i = 0; i < 4; i++) await store.consumeOnce(`fresh:${i}`, past + 600)
   assert.equal(left(), 0)
+})
+
+test('the purge sweep finds expired replay keys wherever they lie, and comes round again', async (t) => {
+  const { store, db } = await storeAndDb(t, 'gatehouse-sweep-')
+  const now = Math.floor(Date.now() / 1000)
+  const insert = db.prepare('INSERT INTO used_once VALUES (?, ?)')
+  db.exec('BEGIN')
+  for (let i = 0; i < 300; i++) insert.run(`live-a:${i}`, now + 600)
+  for (let i = 0; i < 300; i++) insert.run(`old:${i}`, now - 10)
+  for (let i = 0; i < 300; i++) insert.run(`live-b:${i}`, now + 600)
+  db.exec('COMMIT')
+  const count = (where: string) =>
+    (db.prepare(`SELECT count(*) AS n FROM used_once WHERE ${where}`).get() as { n: number }).n
+  t.mock.method(Math, 'random', () => 0)
+  let fresh = 0
+  const writes = async (n: number) => {
+    for (let i = 0; i < n; i++) assert.equal(await store.consumeOnce(`fresh:${fresh++}`, now + 600), true)
+  }
+  // 200 rows a purge: the expired keys, rows 301 to 600, are half gone after the second and
+  // all after the third.
+  await writes(2)
+  assert.equal(count(`key LIKE 'old:%'`), 200)
+  await writes(1)
+  assert.equal(count(`key LIKE 'old:%'`), 0)
+  assert.equal(count(`key LIKE 'live-%'`), 600, 'live keys stay')
+  // Keys behind the sweep that expire later are found on its next round.
+  db.prepare(`UPDATE used_once SET expires_at = ? WHERE key LIKE 'live-a:%'`).run(now - 1)
+  await writes(8)
+  assert.equal(count(`key LIKE 'live-a:%'`), 0)
+  assert.equal(count(`key LIKE 'live-b:%'`), 300)
+  assert.equal(count(`key LIKE 'fresh:%'`), fresh)
+})
+
+test('refresh families that expire are swept out, also when none is ever rotated', async (t) => {
+  const { store, db } = await storeAndDb(t, 'gatehouse-sweep-')
+  const now = Math.floor(Date.now() / 1000)
+  insertClientRow(db)
+  const family = (familyId: string, expiresAt: number) => ({
+    familyId,
+    secretHash: hashRefreshSecret(familyId),
+    clientId: 'c',
+    subject: 'c',
+    scopes: ['s'],
+    createdAt: now - 100,
+    rotatedAt: now - 100,
+    expiresAt,
+    revoked: false,
+  })
+  for (let i = 0; i < 150; i++) await store.insertRefreshFamily(family(`old-${i}`, now - 1))
+  for (let i = 0; i < 150; i++) await store.insertRefreshFamily(family(`live-${i}`, now + 3600))
+  const count = (prefix: string) =>
+    (
+      db.prepare(`SELECT count(*) AS n FROM refresh_families WHERE family_id LIKE ?`).get(`${prefix}%`) as {
+        n: number
+      }
+    ).n
+  t.mock.method(Math, 'random', () => 0)
+  await store.insertRefreshFamily(family('new-0', now + 3600))
+  assert.equal(count('old-'), 0, 'expired families are purged by starting new ones')
+  assert.equal(count('live-'), 150)
 })
 
 /** A database at the schema version before the first migration that contains `marker`. */
@@ -95,12 +169,7 @@ test('upgrading a database from before refresh families keeps its live refresh t
   const file = join(dir, 'gatehouse.db')
   const old = databaseBefore(file, 'CREATE TABLE refresh_families')
   const now = Math.floor(Date.now() / 1000)
-  old
-    .prepare(
-      `INSERT INTO clients (client_id, name, scopes, grants, token_ttl, enabled, is_public, introspect, signature, secrets, created_at, updated_at)
-       VALUES ('c', 'c', '["s"]', '["client_credentials","refresh_token"]', NULL, 1, 0, 0, 0, '[]', 0, 0)`,
-    )
-    .run()
+  insertClientRow(old)
   const tokens = {
     live: 'L'.repeat(43),
     spent: 'S'.repeat(43),

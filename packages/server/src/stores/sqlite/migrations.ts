@@ -128,4 +128,10 @@ export const migrations: readonly string[] = [
   ) AS parts
   WHERE used_once.key = parts.old;
   `,
+  `
+  -- Expired rows are found by a sweep in rowid order (SqliteStore.purge), not by an index
+  -- that every rotation and replay write had to keep up to date.
+  DROP INDEX used_once_expires;
+  DROP INDEX refresh_families_expires;
+  `,
 ]
