@@ -49,7 +49,7 @@ function positive(name: string, value: string): number {
   return n
 }
 
-function openStore(dir: string, name: string, schema: string): SqliteStore {
+function storeWithSchema(dir: string, name: string, schema: string): SqliteStore {
   const file = join(dir, `${name}.db`)
   const store = new SqliteStore(file, { checkpointThread: true })
   if (schema) {
@@ -70,7 +70,7 @@ async function run(writes: Write[], group: number, what: string): Promise<void> 
 
 async function replayCase(dir: string, clients: number, live: number, variant: string): Promise<Case> {
   const before = variant !== NOW
-  const store = openStore(
+  const store = storeWithSchema(
     dir,
     `replay-${clients}-${variant}`,
     before ? 'CREATE INDEX used_once_expires ON used_once (expires_at)' : '',
@@ -101,7 +101,7 @@ async function replayCase(dir: string, clients: number, live: number, variant: s
 }
 
 async function rotationCase(dir: string, families: number, variant: string): Promise<Case> {
-  const store = openStore(
+  const store = storeWithSchema(
     dir,
     `rotation-${families}-${variant}`,
     variant === NOW ? '' : 'CREATE INDEX refresh_families_expires ON refresh_families (expires_at)',

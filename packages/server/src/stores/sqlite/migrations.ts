@@ -129,7 +129,7 @@ export const migrations: readonly string[] = [
   WHERE used_once.key = parts.old;
   `,
   `
-  -- Expired rows are found by a sweep in rowid order (SqliteStore.purge), not by an index
+  -- Expired rows are found by a sweep in rowid order (SqliteStore.purgeSometimes), not by an index
   -- that every rotation and replay write had to keep up to date.
   DROP INDEX used_once_expires;
   DROP INDEX refresh_families_expires;

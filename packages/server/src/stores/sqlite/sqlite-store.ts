@@ -50,7 +50,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, StatementSync>()
   private readonly writes: GroupCommit
   private readonly checkpointer: Checkpointer | undefined
-  // Where each table's purge sweep goes on from (see purge).
+  // Where each table's purge sweep goes on from (see purgeSometimes).
   private readonly sweptTo: Record<SweptTable, number> = { used_once: 0, refresh_families: 0 }
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -183,7 +183,7 @@ export class SqliteStore implements Store {
   }
   async insertRefreshFamily(family: RefreshFamilyRecord) {
     // Families that are started and never refreshed must expire out of the table too.
-    if (Math.random() < 0.01) this.purge('refresh_families', Math.floor(Date.now() / 1000))
+    this.purgeSometimes('refresh_families', Math.floor(Date.now() / 1000))
     // Every refresh-dialect token request starts a family: they share commits too.
     await this.writes.run(() =>
       this.unique('refresh family exists', () =>
@@ -200,7 +200,7 @@ export class SqliteStore implements Store {
     next: Pick<RefreshFamilyRecord, 'secretHash' | 'rotatedAt' | 'expiresAt'>,
     now: number,
   ): Promise<RefreshRotation> {
-    if (Math.random() < 0.01) this.purge('refresh_families', now)
+    this.purgeSometimes('refresh_families', now)
     // The group commit's BEGIN IMMEDIATE takes the write lock first, so the read and the
     // write below see no other writer in between, in this process or another.
     return this.writes.run((): RefreshRotation => {
@@ -340,7 +340,7 @@ export class SqliteStore implements Store {
     const now = Math.floor(Date.now() / 1000)
     // One statement under SQLite's write lock, so it is atomic across processes: it inserts
     // a new key or takes over an expired one, and touches nothing when the key is live.
-    if (Math.random() < 0.01) this.purge('used_once', now)
+    this.purgeSometimes('used_once', now)
     return this.writes.run(() => {
       const { changes } = this.sql(
         `INSERT INTO used_once (key, expires_at) VALUES (?, ?)
@@ -366,17 +366,18 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Drops expired rows in the next group commit, as a write of its own: it may fail alone.
-   * Each purge sweeps the next 200 rows in rowid order and deletes the expired among them, and
-   * the sweep comes round again at the end. The tables have no index on `expires_at` to find
-   * expired rows with: keeping one up to date cost a rotation a page of the index for each
-   * family it touched (a third of its cost with 200,000 families), and a replay key a fifth.
-   * At one purge per hundred writes the sweep reads two rows per write, so a row outlives its
-   * expiry by at most one round and a table holds at most about twice its live rows. The 200
-   * bound keeps a commit small: after a quiet spell, a purge of everything expired meanwhile
-   * made one commit write thousands of pages while the event loop waited.
+   * On one write in a hundred, drops expired rows in the next group commit, as a write of its
+   * own: it may fail alone. Each purge sweeps the next 200 rows in rowid order and deletes the
+   * expired among them, and the sweep comes round again at the end. The tables have no index
+   * on `expires_at` to find expired rows with: keeping one up to date cost a rotation a page
+   * of the index for each family it touched (a third of its cost with 200,000 families), and
+   * a replay key a fifth. The sweep reads two rows per write, so a row outlives its expiry by
+   * at most one round and a table holds at most about twice its live rows. The 200 bound
+   * keeps a commit small: after a quiet spell, a purge of everything expired meanwhile made
+   * one commit write thousands of pages while the event loop waited.
    */
-  private purge(table: SweptTable, now: number): void {
+  private purgeSometimes(table: SweptTable, now: number): void {
+    if (Math.random() >= 0.01) return
     this.writes
       .run(() => {
         const from = this.sweptTo[table]
