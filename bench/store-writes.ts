@@ -1,7 +1,8 @@
 // What the token path's writes cost in Gatehouse's SQLite store, against the schema it had before, in one
 // process, on the store as the server runs it (group commit, checkpoint thread) and with tables already full:
-// - a signature replay write (consumeOnce), by how many clients sign: the key leads with the time
-//   (signatureReplayKey) and the table has no expiry index, against the client first and such an index;
+// - a signature replay write (consumeOnce), by how many clients sign: the table is its key's B-tree alone
+//   (WITHOUT ROWID), the key leads with the time (signatureReplayKey) and there is no expiry index, against
+//   a rowid table, and against that with the client first and an expiry index;
 // - a refresh rotation (rotateRefreshFamily), by how many families are live: without the expiry index,
 //   against with it.
 // The "before" variants are today's store on a database given the old index or key layout; expired rows are
@@ -68,17 +69,24 @@ async function run(writes: Write[], group: number, what: string): Promise<void> 
   }
 }
 
+const ROWID_REPLAY_TABLE =
+  'DROP TABLE used_once; CREATE TABLE used_once (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;'
+const clientFirst = (clientId: string, time: string, signature: string) =>
+  `signature:${clientId}:${time}:${signature}`
+// Each replay schema, newest first, and the key layout it had.
+const REPLAY_SCHEMAS: Record<string, { schema: string; key: typeof signatureReplayKey }> = {
+  [NOW]: { schema: '', key: signatureReplayKey },
+  'before: a rowid table': { schema: ROWID_REPLAY_TABLE, key: signatureReplayKey },
+  'before that: client first, expiry index': {
+    schema: `${ROWID_REPLAY_TABLE} CREATE INDEX used_once_expires ON used_once (expires_at);`,
+    key: clientFirst,
+  },
+}
+
 async function replayCase(dir: string, clients: number, live: number, variant: string): Promise<Case> {
-  const before = variant !== NOW
-  const store = storeWithSchema(
-    dir,
-    `replay-${clients}-${variant}`,
-    before ? 'CREATE INDEX used_once_expires ON used_once (expires_at)' : '',
-  )
+  const { schema, key } = REPLAY_SCHEMAS[variant]!
+  const store = storeWithSchema(dir, `replay-${clients}-${variant}`, schema)
   const ids = Array.from({ length: clients }, () => randomBytes(16).toString('base64url'))
-  const key = before
-    ? (clientId: string, time: string, signature: string) => `signature:${clientId}:${time}:${signature}`
-    : signatureReplayKey
   let time = Date.now() - 250_000
   const next = (count: number): Write[] => {
     const expiresAt = Math.floor(Date.now() / 1000) + 600
@@ -220,14 +228,13 @@ async function main(): Promise<void> {
   const group = positive('group', values.group)
   const writes = positive('writes', values.writes)
   const rounds = positive('rounds', values.rounds)
-  const replayBefore = 'before: client first, expiry index'
   const rotationBefore = 'before: expiry index'
 
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-writes-'))
   const cases: Case[] = []
   try {
     for (const clients of clientCounts) {
-      for (const variant of [NOW, replayBefore]) {
+      for (const variant of Object.keys(REPLAY_SCHEMAS)) {
         process.stderr.write(
           `filling replay keys, ${clients} client(s), ${variant}: ${live.toLocaleString('en')}…\n`,
         )

@@ -59,31 +59,32 @@ test('the purge sweep finds expired replay keys wherever they lie, and comes rou
   const { store, db } = await storeAndDb(t, 'gatehouse-sweep-')
   const now = Math.floor(Date.now() / 1000)
   const insert = db.prepare('INSERT INTO used_once VALUES (?, ?)')
+  // The table is walked in key order, and the keys sort as they were written.
   db.exec('BEGIN')
-  for (let i = 0; i < 300; i++) insert.run(`live-a:${i}`, now + 600)
-  for (let i = 0; i < 300; i++) insert.run(`old:${i}`, now - 10)
-  for (let i = 0; i < 300; i++) insert.run(`live-b:${i}`, now + 600)
+  for (let i = 0; i < 300; i++) insert.run(`a-live:${i}`, now + 600)
+  for (let i = 0; i < 300; i++) insert.run(`b-old:${i}`, now - 10)
+  for (let i = 0; i < 300; i++) insert.run(`c-live:${i}`, now + 600)
   db.exec('COMMIT')
   const count = (where: string) =>
     (db.prepare(`SELECT count(*) AS n FROM used_once WHERE ${where}`).get() as { n: number }).n
   t.mock.method(Math, 'random', () => 0)
   let fresh = 0
   const writes = async (n: number) => {
-    for (let i = 0; i < n; i++) assert.equal(await store.consumeOnce(`fresh:${fresh++}`, now + 600), true)
+    for (let i = 0; i < n; i++) assert.equal(await store.consumeOnce(`d-fresh:${fresh++}`, now + 600), true)
   }
   // 200 rows a purge: the expired keys, rows 301 to 600, are half gone after the second and
   // all after the third.
   await writes(2)
-  assert.equal(count(`key LIKE 'old:%'`), 200)
+  assert.equal(count(`key LIKE 'b-old:%'`), 200)
   await writes(1)
-  assert.equal(count(`key LIKE 'old:%'`), 0)
-  assert.equal(count(`key LIKE 'live-%'`), 600, 'live keys stay')
+  assert.equal(count(`key LIKE 'b-old:%'`), 0)
+  assert.equal(count(`key LIKE '_-live:%'`), 600, 'live keys stay')
   // Keys behind the sweep that expire later are found on its next round.
-  db.prepare(`UPDATE used_once SET expires_at = ? WHERE key LIKE 'live-a:%'`).run(now - 1)
+  db.prepare(`UPDATE used_once SET expires_at = ? WHERE key LIKE 'a-live:%'`).run(now - 1)
   await writes(8)
-  assert.equal(count(`key LIKE 'live-a:%'`), 0)
-  assert.equal(count(`key LIKE 'live-b:%'`), 300)
-  assert.equal(count(`key LIKE 'fresh:%'`), fresh)
+  assert.equal(count(`key LIKE 'a-live:%'`), 0)
+  assert.equal(count(`key LIKE 'c-live:%'`), 300)
+  assert.equal(count(`key LIKE 'd-fresh:%'`), fresh)
 })
 
 test('refresh families that expire are swept out, also when none is ever rotated', async (t) => {

@@ -134,4 +134,15 @@ export const migrations: readonly string[] = [
   DROP INDEX used_once_expires;
   DROP INDEX refresh_families_expires;
   `,
+  `
+  -- The replay table is its key's B-tree alone: with a rowid it was two (the rows and the key's
+  -- index), and every replay write paid for both. Its sweep walks the key (purgeSometimes).
+  CREATE TABLE used_once_by_key (
+    key        TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  INSERT INTO used_once_by_key SELECT key, expires_at FROM used_once;
+  DROP TABLE used_once;
+  ALTER TABLE used_once_by_key RENAME TO used_once;
+  `,
 ]

@@ -31,6 +31,9 @@ import {
 } from './rows.ts'
 
 type SweptTable = 'used_once' | 'refresh_families'
+// The order each table's sweep walks in, and where it starts: the replay table has no rowid.
+const SWEEP_ORDER = { used_once: 'key', refresh_families: 'rowid' } as const
+const SWEEP_START = { used_once: '', refresh_families: 0 } as const
 
 export interface SqliteStoreOptions {
   // Checkpoint the WAL on a thread instead of inside commits (see checkpointer.ts): for a
@@ -51,7 +54,7 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit
   private readonly checkpointer: Checkpointer | undefined
   // Where each table's purge sweep goes on from (see purgeSometimes).
-  private readonly sweptTo: Record<SweptTable, number> = { used_once: 0, refresh_families: 0 }
+  private readonly sweptTo: Record<SweptTable, string | number> = { ...SWEEP_START }
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
@@ -367,8 +370,8 @@ export class SqliteStore implements Store {
 
   /**
    * On one write in a hundred, drops expired rows in the next group commit, as a write of its
-   * own: it may fail alone. Each purge sweeps the next 200 rows in rowid order and deletes the
-   * expired among them, and the sweep comes round again at the end. The tables have no index
+   * own: it may fail alone. Each purge sweeps the next 200 rows in the table's order (the key, or
+   * the rowid) and deletes the expired among them, and the sweep comes round again at the end. The tables have no index
    * on `expires_at` to find expired rows with: keeping one up to date cost a rotation a page
    * of the index for each family it touched (a third of its cost with 200,000 families), and
    * a replay key a fifth. The sweep reads two rows per write, so a row outlives its expiry by
@@ -381,18 +384,19 @@ export class SqliteStore implements Store {
     this.writes
       .run(() => {
         const from = this.sweptTo[table]
+        const order = SWEEP_ORDER[table]
         const { rows, last } = this.sql(
-          `SELECT count(*) AS rows, max(rowid) AS last FROM (SELECT rowid FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT 200)`,
-        ).get(from) as Row
+          `SELECT count(*) AS rows, max(${order}) AS last FROM (SELECT ${order} FROM ${table} WHERE ${order} > ? ORDER BY ${order} LIMIT 200)`,
+        ).get(from) as { rows: number; last: string | number | null }
         if (last !== null)
-          this.sql(`DELETE FROM ${table} WHERE rowid > ? AND rowid <= ? AND expires_at <= ?`).run(
+          this.sql(`DELETE FROM ${table} WHERE ${order} > ? AND ${order} <= ? AND expires_at <= ?`).run(
             from,
-            Number(last),
+            last,
             now,
           )
         // At the end the next purge starts again from the first row, rather than waiting at the
         // end for rows that a busy table adds faster than purges come.
-        this.sweptTo[table] = Number(rows) < 200 ? 0 : Number(last)
+        this.sweptTo[table] = rows < 200 || last === null ? SWEEP_START[table] : last
       })
       .catch(() => {})
   }
