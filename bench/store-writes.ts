@@ -108,12 +108,23 @@ async function replayCase(dir: string, clients: number, live: number, variant: s
   return c
 }
 
+const ROWID_FAMILY_TABLE = `DROP TABLE refresh_families;
+  CREATE TABLE refresh_families (
+    family_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL,
+    client_id TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+    subject TEXT NOT NULL, scopes TEXT NOT NULL, created_at INTEGER NOT NULL,
+    rotated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX refresh_families_client ON refresh_families (client_id);`
+// Each family schema, newest first.
+const FAMILY_SCHEMAS: Record<string, string> = {
+  [NOW]: '',
+  'before: a rowid table': ROWID_FAMILY_TABLE,
+  'before that: expiry index': `${ROWID_FAMILY_TABLE} CREATE INDEX refresh_families_expires ON refresh_families (expires_at);`,
+}
+
 async function rotationCase(dir: string, families: number, variant: string): Promise<Case> {
-  const store = storeWithSchema(
-    dir,
-    `rotation-${families}-${variant}`,
-    variant === NOW ? '' : 'CREATE INDEX refresh_families_expires ON refresh_families (expires_at)',
-  )
+  const store = storeWithSchema(dir, `rotation-${families}-${variant}`, FAMILY_SCHEMAS[variant]!)
   const now = Math.floor(Date.now() / 1000)
   const clients = Array.from({ length: 100 }, (_, i) => `client-${i}`)
   for (const clientId of clients) await store.insertClient(sampleClient(clientId, now))
@@ -228,7 +239,6 @@ async function main(): Promise<void> {
   const group = positive('group', values.group)
   const writes = positive('writes', values.writes)
   const rounds = positive('rounds', values.rounds)
-  const rotationBefore = 'before: expiry index'
 
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-store-writes-'))
   const cases: Case[] = []
@@ -242,7 +252,7 @@ async function main(): Promise<void> {
       }
     }
     for (const families of familyCounts) {
-      for (const variant of [NOW, rotationBefore]) {
+      for (const variant of Object.keys(FAMILY_SCHEMAS)) {
         process.stderr.write(`starting ${families.toLocaleString('en')} refresh families, ${variant}…\n`)
         cases.push(await rotationCase(dir, families, variant))
       }

@@ -31,9 +31,9 @@ import {
 } from './rows.ts'
 
 type SweptTable = 'used_once' | 'refresh_families'
-// The order each table's sweep walks in, and where it starts: the replay table has no rowid.
-const SWEEP_ORDER = { used_once: 'key', refresh_families: 'rowid' } as const
-const SWEEP_START = { used_once: '', refresh_families: 0 } as const
+// The order each table's sweep walks in (neither has a rowid), and where it starts.
+const SWEEP_ORDER = { used_once: 'key', refresh_families: 'family_id' } as const
+const SWEEP_START = { used_once: '', refresh_families: '' } as const
 
 export interface SqliteStoreOptions {
   // Checkpoint the WAL on a thread instead of inside commits (see checkpointer.ts): for a
