@@ -118,6 +118,48 @@ test('refresh families that expire are swept out, also when none is ever rotated
   assert.equal(count('b-live-'), 150)
 })
 
+test('a store rotates families it has not seen, and never trusts what it remembers of one for more than its facts', async (t) => {
+  const { store: a, db } = await storeAndDb(t, 'gatehouse-families-')
+  const b = new SqliteStore(db.location()!)
+  t.after(() => b.close())
+  insertClientRow(db)
+  const now = Math.floor(Date.now() / 1000)
+  const family = (familyId: string, secretHash: string) => ({
+    familyId,
+    secretHash,
+    clientId: 'c',
+    subject: `subject-of-${familyId}`,
+    scopes: ['s', 't'],
+    createdAt: now - 100,
+    rotatedAt: now - 100,
+    expiresAt: now + 3600,
+    revoked: false,
+  })
+  const next = (secretHash: string) => ({ secretHash, rotatedAt: now, expiresAt: now + 7200 })
+  const f = family('f', 'f1')
+  await a.insertRefreshFamily(f)
+  // b has never seen f: its facts come from the row, the first time and the next.
+  assert.deepEqual(await b.rotateRefreshFamily('f', 'f1', 'c', next('f2'), now), {
+    outcome: 'rotated',
+    family: { ...f, ...next('f2') },
+  })
+  assert.deepEqual(await b.rotateRefreshFamily('f', 'f2', 'c', next('f3'), now), {
+    outcome: 'rotated',
+    family: { ...f, ...next('f3') },
+  })
+  // a remembers f from its start, but its secret has moved on elsewhere: f1 is a spent one.
+  assert.equal((await a.rotateRefreshFamily('f', 'f1', 'c', next('x'), now)).outcome, 'reused')
+  assert.equal((await a.getRefreshFamily('f'))?.revoked, true)
+  // Revoked elsewhere, or gone with its client: no rotation, whatever a remembers.
+  await a.insertRefreshFamily(family('g', 'g1'))
+  await b.revokeRefreshFamily('g')
+  assert.equal((await a.rotateRefreshFamily('g', 'g1', 'c', next('g2'), now)).outcome, 'invalid')
+  await a.insertRefreshFamily(family('h', 'h1'))
+  assert.equal((await a.rotateRefreshFamily('h', 'h1', 'someone-else', next('h2'), now)).outcome, 'invalid')
+  assert.equal(await b.deleteClient('c'), true)
+  assert.equal((await a.rotateRefreshFamily('h', 'h1', 'c', next('h2'), now)).outcome, 'invalid')
+})
+
 /** A database at the schema version before the first migration that contains `marker`. */
 function databaseBefore(file: string, marker: string): DatabaseSync {
   const old = new DatabaseSync(file)
