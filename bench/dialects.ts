@@ -396,8 +396,8 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
   ]
   out.push(
     '',
-    `× standard = median over the rounds of that endpoint's req/s ÷ the standard endpoint's in the same round (same`,
-    `server, seconds apart; the order rotates each round); target: ${DIALECT_TARGET}× or more.`,
+    `× standard = median over the rounds of that endpoint's req/s ÷ the mean of the standard endpoint's runs just`,
+    `before and after it (same server; the order rotates each round); target: ${DIALECT_TARGET}× or more.`,
     ...DIALECTS.map((d) => `  ${d.padEnd(12)} ${DIALECT_REQUESTS[d]}`),
     'errors = non-2xx, socket errors, time-outs and answers without a token, summed over all runs (for refresh:',
     'every refresh that did not answer 200 with a new refresh_token).',

@@ -15,6 +15,9 @@ export interface Measured {
   errors: number
   tokensChecked: number
   tokensValid: number
+  // With a baseline (see measureRoundRobin): each run's req/s ÷ the mean of the baseline's runs just before and
+  // just after it.
+  baselineRatios?: number[]
 }
 
 export interface Contender {
@@ -55,18 +58,24 @@ export function medianRun(results: LoadResult[]): LoadResult | undefined {
 }
 
 // Run i of every contender was measured in the same round, seconds apart: the median of the per-round ratios
-// cancels drift in the machine's speed over the invocation, which a ratio of two medians does not.
+// cancels drift in the machine's speed over the invocation, which a ratio of two medians does not. A row
+// measured between runs of the baseline has its own ratios, which cancel drift within the round too.
 export function pairedRatio(row: Measured, base: Measured): number | undefined {
+  if (row.baselineRatios?.length) return median(row.baselineRatios)
   const n = Math.min(row.runs.length, base.runs.length)
   const ratios: number[] = []
   for (let i = 0; i < n; i++) {
     const b = base.runs[i]?.rps ?? 0
     if (b > 0) ratios.push((row.runs[i]?.rps ?? 0) / b)
   }
-  ratios.sort((a, b) => a - b)
-  if (ratios.length === 0) return undefined
-  const mid = Math.floor(ratios.length / 2)
-  return ratios.length % 2 ? ratios[mid] : ((ratios[mid - 1] ?? 0) + (ratios[mid] ?? 0)) / 2
+  return median(ratios)
+}
+
+function median(values: readonly number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
 function fail(c: Contender, tag: string, err: unknown): void {
@@ -85,11 +94,17 @@ async function verifyInto(c: Contender, alg: Alg, count: number): Promise<void> 
   failures.set(c, [...(failures.get(c) ?? []), ...r.failures])
 }
 
+/**
+ * With a `baseline`, every run of another contender sits between two runs of the baseline (B X B Y B …), and
+ * its ratio to the mean of those two goes to `baselineRatios`: on a host whose speed moves by a third within a
+ * round, a run seconds away from the baseline's in the same round is not a fair comparison.
+ */
 export async function measureRoundRobin(
   contenders: Contender[],
   alg: Alg,
   s: RoundSettings,
   tag: string,
+  baseline?: Contender,
 ): Promise<void> {
   const live = () => contenders.filter((c) => c.result.status === 'ok')
   for (const c of contenders) {
@@ -114,25 +129,42 @@ export async function measureRoundRobin(
       fail(c, tag, err)
     }
   }
+  const runOnce = async (c: Contender, i: number): Promise<LoadResult | undefined> => {
+    try {
+      const plan = await c.plan()
+      const result = await withCpu(c.pid, () =>
+        runPlan(s.driver, plan, s.connections, s.durationSec, s.workDir),
+      )
+      c.result.runs.push(result)
+      c.result.errors += result.errors
+      progress(
+        `${tag} ${c.label}: run ${i}/${s.runs}: ${Math.round(result.rps)} req/s, ` +
+          `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors`,
+      )
+      return result
+    } catch (err) {
+      fail(c, tag, err)
+      return undefined
+    }
+  }
   for (let i = 1; i <= s.runs; i++) {
     // Each round starts one contender further on, so that none always runs first (or last) in its round.
-    const order = live()
+    const order = live().filter((c) => c !== baseline)
     const shift = (i - 1) % Math.max(1, order.length)
-    for (const c of [...order.slice(shift), ...order.slice(0, shift)]) {
-      try {
-        const plan = await c.plan()
-        const result = await withCpu(c.pid, () =>
-          runPlan(s.driver, plan, s.connections, s.durationSec, s.workDir),
-        )
-        c.result.runs.push(result)
-        c.result.errors += result.errors
-        progress(
-          `${tag} ${c.label}: run ${i}/${s.runs}: ${Math.round(result.rps)} req/s, ` +
-            `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors`,
-        )
-      } catch (err) {
-        fail(c, tag, err)
+    const rotated = [...order.slice(shift), ...order.slice(0, shift)]
+    if (baseline?.result.status !== 'ok') {
+      for (const c of rotated) await runOnce(c, i)
+      continue
+    }
+    let before = await runOnce(baseline, i)
+    for (const c of rotated) {
+      const result = await runOnce(c, i)
+      const after = await runOnce(baseline, i)
+      if (result && before && after && before.rps + after.rps > 0) {
+        c.result.baselineRatios ??= []
+        c.result.baselineRatios.push(result.rps / ((before.rps + after.rps) / 2))
       }
+      before = after
     }
   }
   for (const c of live()) {
