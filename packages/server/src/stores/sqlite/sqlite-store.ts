@@ -39,9 +39,8 @@ const ROTATE = `UPDATE refresh_families SET secret_hash = ?, rotated_at = ?, exp
 // 1.5 µs more per rotation).
 const ROTATE_RETURNING_FACTS = `${ROTATE} RETURNING subject, scopes, created_at`
 const FAMILY_FACTS_CAPACITY = 100_000
-// The order each table's sweep walks in (neither has a rowid), and where it starts.
-const SWEEP_ORDER = { used_once: 'key', refresh_families: 'family_id' } as const
-const SWEEP_START = { used_once: '', refresh_families: '' } as const
+// The key each table's purge sweep walks in order (neither table has a rowid).
+const SWEEP_KEY = { used_once: 'key', refresh_families: 'family_id' } as const
 
 export interface SqliteStoreOptions {
   // Checkpoint the WAL on a thread instead of inside commits (see checkpointer.ts): for a
@@ -62,7 +61,7 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit
   private readonly checkpointer: Checkpointer | undefined
   // Where each table's purge sweep goes on from (see purgeSometimes).
-  private readonly sweptTo: Record<SweptTable, string | number> = { ...SWEEP_START }
+  private readonly sweptTo: Record<SweptTable, string> = { used_once: '', refresh_families: '' }
   // What never changes about the refresh families this store has written or read, by id: a
   // family's owner, subject, scopes and start (see rotateCurrent).
   private readonly familyFacts = new Map<string, FamilyFacts>()
@@ -403,8 +402,8 @@ export class SqliteStore implements Store {
 
   /**
    * On one write in a hundred, drops expired rows in the next group commit, as a write of its
-   * own: it may fail alone. Each purge sweeps the next 200 rows in the table's order (the key, or
-   * the rowid) and deletes the expired among them, and the sweep comes round again at the end. The tables have no index
+   * own: it may fail alone. Each purge sweeps the next 200 rows in key order and deletes the
+   * expired among them, and the sweep comes round again at the end. The tables have no index
    * on `expires_at` to find expired rows with: keeping one up to date cost a rotation a page
    * of the index for each family it touched (a third of its cost with 200,000 families), and
    * a replay key a fifth. The sweep reads two rows per write, so a row outlives its expiry by
@@ -417,19 +416,19 @@ export class SqliteStore implements Store {
     this.writes
       .run(() => {
         const from = this.sweptTo[table]
-        const order = SWEEP_ORDER[table]
+        const key = SWEEP_KEY[table]
         const { rows, last } = this.sql(
-          `SELECT count(*) AS rows, max(${order}) AS last FROM (SELECT ${order} FROM ${table} WHERE ${order} > ? ORDER BY ${order} LIMIT 200)`,
-        ).get(from) as { rows: number; last: string | number | null }
+          `SELECT count(*) AS rows, max(${key}) AS last FROM (SELECT ${key} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT 200)`,
+        ).get(from) as { rows: number; last: string | null }
         if (last !== null)
-          this.sql(`DELETE FROM ${table} WHERE ${order} > ? AND ${order} <= ? AND expires_at <= ?`).run(
+          this.sql(`DELETE FROM ${table} WHERE ${key} > ? AND ${key} <= ? AND expires_at <= ?`).run(
             from,
             last,
             now,
           )
         // At the end the next purge starts again from the first row, rather than waiting at the
         // end for rows that a busy table adds faster than purges come.
-        this.sweptTo[table] = rows < 200 || last === null ? SWEEP_START[table] : last
+        this.sweptTo[table] = rows < 200 || last === null ? '' : last
       })
       .catch(() => {})
   }
