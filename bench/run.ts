@@ -50,6 +50,8 @@ const DIALECT_TIME_BUDGET_SEC = 350
 const START_OVERHEAD_SEC = 3
 // Registering the five dialect clients through the CLI (a Node start each) and starting the server.
 const DIALECT_START_SEC = 10
+// Around each dialect run: a fresh plan, starting wrk and reading /proc before and after.
+const DIALECT_RUN_OVERHEAD_SEC = 0.2
 
 type Mode = 'peers' | 'dialects' | 'clients'
 
@@ -341,10 +343,12 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
   // Every other endpoint's run sits between two of the standard endpoint's (see measureRoundRobin).
   const runsPerRound = 2 * DIALECTS.length - 1
   const perAlgSec =
-    DIALECTS.length * s.warmupSec + s.runs * runsPerRound * (s.durationSec + 0.2) + DIALECT_START_SEC
+    DIALECTS.length * s.warmupSec +
+    s.runs * runsPerRound * (s.durationSec + DIALECT_RUN_OVERHEAD_SEC) +
+    DIALECT_START_SEC
   progress(
     `bench --dialects: ${DIALECTS.join(', ')} × ${s.algs.join(', ')}; ${s.driver}, ${s.connections} connections, ` +
-      `warm-up ${s.warmupSec} s, ${s.runs} × ${s.durationSec} s; about ${s.algs.length * perAlgSec} s`,
+      `warm-up ${s.warmupSec} s, ${s.runs} rounds of ${runsPerRound} × ${s.durationSec} s; about ${Math.round(s.algs.length * perAlgSec)} s`,
   )
   const startedAt = Date.now()
   const rows: DialectRow[] = []
