@@ -46,14 +46,14 @@ test('the access line follows the log level', async () => {
   assert.deepEqual(lines, [])
 })
 
-test('access lines go out 4 KiB at a time, or 200 ms after the first that waits', async () => {
+test('access lines go out 16 KiB at a time, or 200 ms after the first that waits', async () => {
   const { lines, log } = capture()
   log.write(entry)
   await new Promise((resolve) => setTimeout(resolve, 50))
   assert.equal(lines.length, 0, 'one line waits for company')
   await new Promise((resolve) => setTimeout(resolve, 250))
   assert.equal(lines.length, 1, 'and goes out by itself within 200 ms')
-  const perBatch = Math.ceil(4096 / JSON.stringify(entry).length)
+  const perBatch = Math.ceil(16384 / JSON.stringify(entry).length)
   for (let i = 0; i < perBatch * 3; i++) log.write(entry)
   await new Promise((resolve) => setImmediate(resolve))
   assert.ok(lines.length > 1, 'full batches go out at once')

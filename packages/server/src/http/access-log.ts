@@ -21,11 +21,13 @@ type Internals = Logger & {
 
 /**
  * The token endpoints' access-log line: the line `logger.info` writes for the same fields
- * (a test holds them equal), serialized directly, and handed to the destination 4 KiB at a
+ * (a test holds them equal), serialized directly, and handed to the destination 16 KiB at a
  * time, or 200 ms after the first line that waits. The token path is the hot path: pino's
  * generic walk over nested objects costs ten times as much as this, and its destination
  * measures its whole pending buffer on every write, which a write per turn of the event loop
- * (a few lines each when RS256 signatures come back one by one) paid over and over.
+ * (a few lines each when RS256 signatures come back one by one) paid over and over. 16 KiB is
+ * the destination's largest single write; a line cost a quarter less than with batches of
+ * 4 KiB (3.2-3.6 against 4.1-4.5 µs of CPU per line to a file, all threads).
  */
 export class TokenAccessLog {
   private readonly logger: Logger
@@ -84,5 +86,5 @@ export class TokenAccessLog {
   }
 }
 
-const BATCH = 4096
+const BATCH = 16384
 const WAIT_MS = 200
