@@ -25,8 +25,9 @@ export class MemoryStore implements Store {
   private readonly used = new Map<string, number>()
   private readonly now: () => number
 
-  constructor(options: { now?: () => number } = {}) {
-    this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  /** `nowSeconds`: the time in whole Unix seconds, the unit of every expiry the store keeps. */
+  constructor(options: { nowSeconds?: () => number } = {}) {
+    this.now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000))
   }
 
   async getClient(clientId: string) {
