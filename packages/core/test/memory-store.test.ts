@@ -15,3 +15,20 @@ test('a single-use key is refused until its expiry, on the clock the store is gi
   clock.advance(1_000)
   assert.equal(await store.consumeOnce('k', expiresAt + 60), true, 'free again at its expiry')
 })
+
+test('sweeping expired single-use keys keeps the live ones refused', async () => {
+  const clock = new ManualClock()
+  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const start = nowSeconds(clock)
+  assert.equal(await store.consumeOnce('live', start + 1000), true)
+  // Enough keys to pass the sweep threshold more than once, the first of them soon expired.
+  for (let i = 0; i < 25_000; i++) assert.equal(await store.consumeOnce(`early-${i}`, start + 10), true)
+  clock.advance(20_000)
+  for (let i = 0; i < 25_000; i++) assert.equal(await store.consumeOnce(`late-${i}`, start + 1000), true)
+  assert.equal(await store.consumeOnce('live', start + 1000), false)
+  assert.equal(await store.consumeOnce('late-0', start + 1000), false)
+  assert.equal(await store.consumeOnce('early-0', start + 1000), true, 'an expired key is free again')
+  await store.revokeAccessToken('jti-live', start + 1000)
+  for (let i = 0; i < 25_000; i++) await store.revokeAccessToken(`jti-${i}`, start + 30)
+  assert.equal(await store.isAccessTokenRevoked('jti-live', nowSeconds(clock)), true)
+})
