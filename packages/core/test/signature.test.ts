@@ -58,3 +58,17 @@ test('a time that is not digits is refused, even when signed over', async () => 
     assert.equal(await verifier.verify(client, time, sign(time)), false, JSON.stringify(time))
   }
 })
+
+test('only the MD5 of this client, this time and its secret passes, in either case of hex', async () => {
+  const { clock, client, verifier, sign } = setup()
+  const time = String(clock.now())
+  const signature = sign(time)
+  const oneDigitOff = `${signature.slice(0, -1)}${signature.endsWith('0') ? '1' : '0'}`
+  assert.equal(await verifier.verify(client, time, oneDigitOff), false, 'one digit off')
+  assert.equal(await verifier.verify(client, time, sign(String(clock.now() + 1))), false, 'another time')
+  const otherSecret = createHash('md5').update(`${client.clientId}${time}other`).digest('hex')
+  assert.equal(await verifier.verify(client, time, otherSecret), false, 'another secret')
+  assert.equal(await verifier.verify(client, time, signature.toLowerCase()), true, 'lower-case hex')
+  const next = String(clock.now() + 2)
+  assert.equal(await verifier.verify(client, next, sign(next)), true, 'the next request after failures')
+})

@@ -1,9 +1,8 @@
-import { hash } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { MasterKeyCipher } from '../cipher.ts'
 import { sealContext } from '../clients/client-service.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { ClientRecord } from '../model.ts'
-import { safeEqual } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
 
 /**
@@ -36,8 +35,7 @@ export class SignatureVerifier {
     )
       return false
     const secret = this.unsealed(client.clientId, client.sealedSecret, client)
-    const expected = hash('md5', `${client.clientId}${time}${secret}`, 'buffer')
-    if (!safeEqual(Buffer.from(signature, 'hex'), expected)) return false
+    if (!md5Matches(`${client.clientId}${time}${secret}`, signature)) return false
     // 13 digits are milliseconds (the seed's example), 10 are seconds (its code samples).
     const sent = time.length >= 13 ? Math.floor(Number(time) / 1000) : Number(time)
     const now = nowSeconds(this.clock)
@@ -57,6 +55,24 @@ export class SignatureVerifier {
     return secret
   }
 }
+
+/**
+ * Whether `signature` (32 hex digits, checked by the caller) is the MD5 of `input`, compared
+ * in constant time. The two digests meet in one scratch buffer, cleared after: a fresh Buffer
+ * for each, as `hash(…, 'buffer')` and `Buffer.from(…, 'hex')` make them, cost as much as the
+ * hash (1.2 against 0.6 µs a check, measured in a loop).
+ */
+function md5Matches(input: string, signature: string): boolean {
+  DIGESTS.write(hash('md5', input, 'binary'), 0, 16, 'latin1')
+  DIGESTS.write(signature, 16, 16, 'hex')
+  const equal = timingSafeEqual(EXPECTED, SENT)
+  DIGESTS.fill(0)
+  return equal
+}
+
+const DIGESTS = Buffer.alloc(32)
+const EXPECTED = DIGESTS.subarray(0, 16)
+const SENT = DIGESTS.subarray(16)
 
 /**
  * The key that makes a signed request single-use. The upper-case form counts: a lower-case
