@@ -41,6 +41,7 @@ const ROTATE_RETURNING_FACTS = `${ROTATE} RETURNING subject, scopes, created_at`
 const FAMILY_FACTS_CAPACITY = 100_000
 // The key each table's purge sweep walks in order (neither table has a rowid).
 const SWEEP_KEY = { used_once: 'key', refresh_families: 'family_id' } as const
+const SWEEP_ROWS = 200
 
 export interface SqliteStoreOptions {
   // Checkpoint the WAL on a thread instead of inside commits (see checkpointer.ts): for a
@@ -417,18 +418,21 @@ export class SqliteStore implements Store {
       .run(() => {
         const from = this.sweptTo[table]
         const key = SWEEP_KEY[table]
-        const { rows, last } = this.sql(
-          `SELECT count(*) AS rows, max(${key}) AS last FROM (SELECT ${key} FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT 200)`,
-        ).get(from) as { rows: number; last: string | null }
-        if (last !== null)
+        // The window's last row, found by stepping over the rows before it: a third of what
+        // counting the window and taking its maximum cost (10 against 28 µs with 300,000 keys).
+        const end = this.sql(
+          `SELECT ${key} AS last FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT 1 OFFSET ${SWEEP_ROWS - 1}`,
+        ).get(from) as { last: string } | undefined
+        if (end)
           this.sql(`DELETE FROM ${table} WHERE ${key} > ? AND ${key} <= ? AND expires_at <= ?`).run(
             from,
-            last,
+            end.last,
             now,
           )
+        else this.sql(`DELETE FROM ${table} WHERE ${key} > ? AND expires_at <= ?`).run(from, now)
         // At the end the next purge starts again from the first row, rather than waiting at the
         // end for rows that a busy table adds faster than purges come.
-        this.sweptTo[table] = rows < 200 || last === null ? '' : last
+        this.sweptTo[table] = end ? end.last : ''
       })
       .catch(() => {})
   }
