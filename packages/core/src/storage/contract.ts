@@ -236,7 +236,9 @@ export function storeContract(
         now,
       )
       assert.equal(expired.outcome, 'invalid')
-      assert.equal((await store.getRefreshFamily('fam-e'))?.secretHash, 'e1')
+      // Not rotated; a store may also have purged it by now, since it has expired.
+      const after = await store.getRefreshFamily('fam-e')
+      assert.ok(after === undefined || after.secretHash === 'e1', `rotated to ${after?.secretHash}`)
       await store.insertRefreshFamily(sampleFamily('fam-f', 'f1', 'c-expiry', now))
       await store.revokeRefreshFamily('fam-f')
       assert.equal((await store.getRefreshFamily('fam-f'))?.revoked, true)
