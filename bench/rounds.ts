@@ -71,7 +71,7 @@ export function pairedRatio(row: Measured, base: Measured): number | undefined {
   return median(ratios)
 }
 
-function median(values: readonly number[]): number | undefined {
+export function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b)
   if (sorted.length === 0) return undefined
   const mid = Math.floor(sorted.length / 2)

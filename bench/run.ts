@@ -15,7 +15,7 @@ import {
   startDialectServer,
 } from './dialects.ts'
 import { type DriverName, detectDriver, type LoadResult, runLoad } from './load.ts'
-import { emptyMeasured, measureRoundRobin } from './rounds.ts'
+import { emptyMeasured, measureRoundRobin, medianRun, progress } from './rounds.ts'
 import {
   BASELINE_CLIENTS,
   readAfterMemory,
@@ -154,15 +154,6 @@ function parseSettings(argv: string[]): Settings {
   }
 }
 
-function progress(message: string): void {
-  process.stderr.write(`${message}\n`)
-}
-
-function median(results: LoadResult[]): LoadResult | undefined {
-  const sorted = [...results].sort((a, b) => a.rps - b.rps)
-  return sorted[Math.floor((sorted.length - 1) / 2)]
-}
-
 interface Slot {
   row: Row
   started?: Started
@@ -245,7 +236,7 @@ async function benchAlg(alg: Alg, s: Settings, workDir: string, algTag: string):
       if (slot.failures.length) {
         slot.row.note = `${slot.failures.length} sampled token(s) invalid, first: ${slot.failures[0]}`
       }
-      slot.row.median = median(slot.row.runs)
+      slot.row.median = medianRun(slot.row.runs)
     }
   } finally {
     await Promise.all(slots.map((slot) => slot.started?.child.stop()))

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createVerifier } from '@gatehouse/verify'
 import { jwtVerify } from 'jose'
+import { median, progress } from './rounds.ts'
 import {
   ALGS,
   type Alg,
@@ -66,16 +67,6 @@ export interface VerifierBenchResult {
 type Verify = (token: string) => Promise<unknown>
 
 const ISSUER = 'https://gatehouse.bench'
-
-function progress(message: string): void {
-  process.stderr.write(`${message}\n`)
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 /** Verifications per second over `durationMs`, `concurrency` at a time, cycling through `tokens`. */
 async function measure(
@@ -149,15 +140,15 @@ async function benchAlg(alg: Alg, s: VerifierBenchResult['settings']): Promise<V
     }
     const jose = slices.jose!
     const verifierSlices = slices.verifier!
-    const ratio = median(verifierSlices.map((v, i) => v / jose[i]!))
+    const ratio = median(verifierSlices.map((v, i) => v / jose[i]!))!
     progress(
-      `verifier bench ${alg}: jose ${Math.round(median(jose))} ops/s, verifier ${Math.round(median(verifierSlices))} ` +
+      `verifier bench ${alg}: jose ${Math.round(median(jose)!)} ops/s, verifier ${Math.round(median(verifierSlices)!)} ` +
         `ops/s, ratio ${ratio.toFixed(2)} (${s.rounds} rounds)`,
     )
     return {
       alg,
-      joseOps: median(jose),
-      verifierOps: median(verifierSlices),
+      joseOps: median(jose)!,
+      verifierOps: median(verifierSlices)!,
       ratio,
       met: ratio >= VERIFIER_TARGET,
       joseSlices: jose,
