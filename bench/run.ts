@@ -14,8 +14,8 @@ import {
   renderDialectTable,
   startDialectServer,
 } from './dialects.ts'
-import { type DriverName, detectDriver, type LoadResult, runLoad } from './load.ts'
-import { emptyMeasured, measureRoundRobin, medianRun, progress } from './rounds.ts'
+import { type DriverName, detectDriver, runLoad } from './load.ts'
+import { emptyMeasured, measureRoundRobin, medianOfRuns, progress } from './rounds.ts'
 import {
   BASELINE_CLIENTS,
   readAfterMemory,
@@ -236,7 +236,7 @@ async function benchAlg(alg: Alg, s: Settings, workDir: string, algTag: string):
       if (slot.failures.length) {
         slot.row.note = `${slot.failures.length} sampled token(s) invalid, first: ${slot.failures[0]}`
       }
-      slot.row.median = medianRun(slot.row.runs)
+      slot.row.median = medianOfRuns(slot.row.runs)
     }
   } finally {
     await Promise.all(slots.map((slot) => slot.started?.child.stop()))
@@ -316,7 +316,7 @@ async function runPeers(s: Settings, loadAtStart: number, workDir: string): Prom
 
   const heading =
     `Token endpoint, client_credentials + Basic auth, JWT access tokens — ${s.driver}, ${s.connections} connections, ` +
-    `${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up (median run)\n${machineLine(loadAtStart, totalSec)}`
+    `${s.runs} × ${s.durationSec} s after ${s.warmupSec} s warm-up (medians over the runs)\n${machineLine(loadAtStart, totalSec)}`
   console.log(renderTable(rows, heading))
   console.log(`\n${VERIFIER_LINE}`)
   console.log(
@@ -377,7 +377,7 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
   const totalSec = (Date.now() - startedAt) / 1000
   const heading =
     `Gatehouse token dialects vs its standard endpoint — one Gatehouse per alg (SQLite, logs at info), ${s.driver}, ` +
-    `${s.connections} connections, ${s.runs} rounds of ${s.durationSec} s runs, each endpoint's run between two of the standard one's, after ${s.warmupSec} s warm-up each (median run)\n` +
+    `${s.connections} connections, ${s.runs} rounds of ${s.durationSec} s runs, each endpoint's run between two of the standard one's, after ${s.warmupSec} s warm-up each (medians over the runs)\n` +
     machineLine(loadAtStart, totalSec)
   console.log(renderDialectTable(rows, heading))
   if (chainNotes.length) console.log(chainNotes.join('\n'))
@@ -438,7 +438,7 @@ async function runClients(s: Settings, loadAtStart: number, workDir: string): Pr
   const heading =
     `Gatehouse with ${s.clients.toLocaleString('en-US')} registered clients vs ${BASELINE_CLIENTS} — SQLite, logs at info, ` +
     `client_credentials + Basic, ${s.driver}, ${s.connections} connections, ${s.runs} × ${s.durationSec} s after ` +
-    `${s.warmupSec} s warm-up, round-robin (median run)\n${machineLine(loadAtStart, totalSec)} ` +
+    `${s.warmupSec} s warm-up, round-robin (medians over the runs)\n${machineLine(loadAtStart, totalSec)} ` +
     `(of which ${Math.round(seedingSec)} s registering clients and starting servers, ${Math.round(totalSec - seedingSec)} s measuring)`
   console.log(renderScaleTable(rows, heading))
   console.log(`\n${VERIFIER_LINE}`)

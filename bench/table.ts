@@ -36,7 +36,7 @@ export const MEASURED_COLUMNS = [
 
 /** The legend of the CPU columns, printed under every table that has them. */
 export const CPU_LEGEND = [
-  'cpu µs = the server process’s CPU time per request in the median run, all threads (from /proc); main µs = its',
+  'cpu µs = the server process’s CPU time per request (median over the runs), all threads (from /proc); main µs = its',
   'main thread’s part. Steadier than req/s on a shared machine, and it shows where a server spends the cores.',
 ]
 
