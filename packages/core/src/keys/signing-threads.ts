@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { Worker } from 'node:worker_threads'
 import type { SigningAlgorithm } from '../model.ts'
 import type { SignatureProvider } from '../tokens/jws.ts'
+import { atTurnEnd } from '../turn-end.ts'
 import { CryptoSignatures } from './crypto-signatures.ts'
 
 /** What the main thread sends a signing thread. */
@@ -25,7 +26,7 @@ const MIN_LIFETIME_MS = 1000
 
 /**
  * Signs on worker threads of its own. The signatures asked for in one turn of the event loop
- * go out as one message, spread so that every thread has about the same backlog, and come
+ * (see turn-end.ts) go out as one message, spread so that every thread has about the same backlog, and come
  * back a few at a time. Per token that costs the main thread less than a libuv job each
  * (a job, a wake-up and a callback per signature), and the main thread is what bounds the
  * token endpoint for ES256 and EdDSA. A thread that dies is replaced; what it owed is signed
@@ -66,7 +67,7 @@ export class SigningThreads implements SignatureProvider {
     if (this.closed) return Promise.reject(closed())
     if (this.threads.length === 0) return this.fallback.sign(kid, input)
     return new Promise((resolve, reject) => {
-      if (this.batch.length === 0) setImmediate(this.flush)
+      if (this.batch.length === 0) atTurnEnd(this.flush)
       this.batch.push({ kid, input, resolve, reject })
     })
   }

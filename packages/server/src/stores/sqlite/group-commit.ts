@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { atTurnEnd } from '@gatehouse/core'
 
 /** How a group commit defers to a checkpoint thread (see checkpointer.ts). */
 export interface CommitHooks {
@@ -14,9 +15,9 @@ interface Pending {
 }
 
 /**
- * Group commit: the writes queued during one turn of the event loop run in one transaction,
- * so concurrent refreshes and replay checks share a commit instead of paying one each. None
- * is reported done before the commit.
+ * Group commit: the writes queued during one turn of the event loop (see core's turn-end.ts)
+ * run in one transaction, so concurrent refreshes and replay checks share a commit instead of
+ * paying one each. None is reported done before the commit.
  *
  * Each write changes the database with at most one statement, so one that fails is undone
  * by SQLite alone (a failed statement leaves the transaction as it was) and the others
@@ -41,7 +42,7 @@ export class GroupCommit {
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.length === 0) setImmediate(() => this.flush())
+      if (this.queue.length === 0) atTurnEnd(this.flush)
       this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
     })
   }
@@ -56,7 +57,7 @@ export class GroupCommit {
     this.flush()
   }
 
-  private flush(): void {
+  private readonly flush = (): void => {
     if (this.queue.length === 0 || this.hooks?.holding()) return
     this.commit()
   }
