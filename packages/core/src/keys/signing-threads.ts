@@ -26,11 +26,11 @@ const MIN_LIFETIME_MS = 1000
 
 /**
  * Signs on worker threads of its own. The signatures asked for in one turn of the event loop
- * (see turn-end.ts) go out as one message, spread so that every thread has about the same backlog, and come
- * back a few at a time. Per token that costs the main thread less than a libuv job each
- * (a job, a wake-up and a callback per signature), and the main thread is what bounds the
- * token endpoint for ES256 and EdDSA. A thread that dies is replaced; what it owed is signed
- * on libuv's pool instead, so no request is lost with it.
+ * (see turn-end.ts) go out as one message, spread so that every thread has about the same
+ * backlog, and come back a few at a time. Per token that costs the main thread less than a
+ * libuv job each (a job, a wake-up and a callback per signature), and the main thread is
+ * what bounds the token endpoint for ES256 and EdDSA. A thread that dies is replaced; what
+ * it owed is signed on libuv's pool instead, so no request is lost with it.
  */
 export class SigningThreads implements SignatureProvider {
   private readonly keys = new Map<string, { alg: SigningAlgorithm; key: KeyObject }>()
