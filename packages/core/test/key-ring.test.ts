@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
-import { KeyManager, KeyRing, ManualClock, MasterKeyCipher, MemoryStore, nowSeconds } from '../src/index.ts'
+import { KeyManager, KeyRing, ManualClock, MasterKeyCipher, MemoryStore } from '../src/index.ts'
 import { CryptoSignatures } from '../src/keys/crypto-signatures.ts'
 
 test('a retired key signs no more and its private part is let go; a next key is held ready', async () => {
   const clock = new ManualClock()
-  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const store = new MemoryStore({ clock })
   const cipher = new MasterKeyCipher(randomBytes(32))
   const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
   const signatures = new CryptoSignatures()

@@ -7,7 +7,7 @@ storeContract('memory', async () => ({ store: new MemoryStore(), cleanup: async 
 
 test('a single-use key is refused until its expiry, on the clock the store is given, in seconds', async () => {
   const clock = new ManualClock()
-  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const store = new MemoryStore({ clock })
   const expiresAt = nowSeconds(clock) + 60
   assert.equal(await store.consumeOnce('k', expiresAt), true)
   clock.advance(59_000)
@@ -18,7 +18,7 @@ test('a single-use key is refused until its expiry, on the clock the store is gi
 
 test('sweeping expired single-use keys keeps the live ones refused', async () => {
   const clock = new ManualClock()
-  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const store = new MemoryStore({ clock })
   const start = nowSeconds(clock)
   assert.equal(await store.consumeOnce('live', start + 1000), true)
   // Enough keys to pass the sweep threshold more than once, the first of them soon expired.

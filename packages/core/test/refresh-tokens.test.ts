@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ManualClock, MemoryStore, nowSeconds } from '../src/index.ts'
+import { ManualClock, MemoryStore } from '../src/index.ts'
 import { hashRefreshSecret, parseRefreshToken, RefreshTokenService } from '../src/tokens/refresh-tokens.ts'
 
 const grant = { clientId: 'client-a', subject: 'client-a', scopes: ['prices.read'] }
 
 function services(ownerCacheSize?: number) {
   const clock = new ManualClock()
-  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const store = new MemoryStore({ clock })
   const options = { store, clock, ttl: 3600, ...(ownerCacheSize === undefined ? {} : { ownerCacheSize }) }
   return { store, clock, a: new RefreshTokenService(options), b: new RefreshTokenService(options) }
 }

@@ -9,7 +9,7 @@ import type { ClientRecord } from '../src/model.ts'
 
 function setup() {
   const clock = new ManualClock()
-  const store = new MemoryStore({ nowSeconds: () => nowSeconds(clock) })
+  const store = new MemoryStore({ clock })
   const cipher = new MasterKeyCipher(randomBytes(32))
   const secret = 'the-client-secret'
   const client: ClientRecord = {

@@ -1,3 +1,4 @@
+import { type Clock, nowSeconds, systemClock } from '../clock.ts'
 import { ConflictError } from '../errors.ts'
 import type {
   ApiRecord,
@@ -23,11 +24,11 @@ export class MemoryStore implements Store {
   private readonly revokedJtis = new ExpiringKeys()
   private readonly changes: Change[] = []
   private readonly used = new ExpiringKeys()
-  private readonly now: () => number
+  private readonly clock: Clock
 
-  /** `nowSeconds`: the time in whole Unix seconds, the unit of every expiry the store keeps. */
-  constructor(options: { nowSeconds?: () => number } = {}) {
-    this.now = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000))
+  /** Expiries are kept in whole Unix seconds, read off `clock` as every core service reads it. */
+  constructor(options: { clock?: Clock } = {}) {
+    this.clock = options.clock ?? systemClock
   }
 
   async getClient(clientId: string) {
@@ -120,7 +121,7 @@ export class MemoryStore implements Store {
   }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
-    this.revokedJtis.set(jti, expiresAt, this.now())
+    this.revokedJtis.set(jti, expiresAt, nowSeconds(this.clock))
   }
   async isAccessTokenRevoked(jti: string, now: number) {
     const until = this.revokedJtis.expiresAt(jti)
@@ -161,7 +162,7 @@ export class MemoryStore implements Store {
   }
 
   async consumeOnce(key: string, expiresAt: number) {
-    const now = this.now()
+    const now = nowSeconds(this.clock)
     const until = this.used.expiresAt(key)
     if (until !== undefined && until > now) return false
     this.used.set(key, expiresAt, now)
