@@ -1,8 +1,8 @@
 // The body of the checkpoint thread (see checkpointer.ts). It blocks on the shared memory
 // between checkpoints, so it has no event loop work and costs nothing while nothing commits.
-import { DatabaseSync } from 'node:sqlite'
 import { parentPort, workerData } from 'node:worker_threads'
 import { Cell, type FromCheckpointer } from './checkpointer.ts'
+import { openConnection } from './connection.ts'
 
 // A checkpoint runs once `every` commits have landed since the last (see checkpointer.ts), or
 // this long after the first of them, whichever comes first.
@@ -35,8 +35,7 @@ const { file, cells, every, restartAt } = workerData as {
 const post = (message: FromCheckpointer) => port.postMessage(message)
 
 try {
-  const db = new DatabaseSync(file)
-  db.exec(`PRAGMA busy_timeout = ${WAIT_MS}`)
+  const db = openConnection(file, WAIT_MS)
   const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)')
   const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)')
   const userVersion = db.prepare('PRAGMA user_version')

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import {
   type ApiRecord,
   type Change,
@@ -17,6 +17,7 @@ import {
   type Store,
 } from '@gatehouse/core'
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts'
+import { openConnection } from './connection.ts'
 import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations.ts'
 import {
@@ -70,11 +71,7 @@ export class SqliteStore implements Store {
   constructor(file: string, options: SqliteStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     try {
-      this.db = new DatabaseSync(file)
-      // busy_timeout first: switching to WAL takes a lock that another process may hold.
-      this.db.exec(
-        'PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;',
-      )
+      this.db = openConnection(file, 5000)
     } catch (cause) {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
