@@ -7,10 +7,9 @@ import { DatabaseSync } from 'node:sqlite'
  * copies and the database file after: a crash of the process loses nothing committed, and a
  * power loss may lose the last commits but corrupts nothing.
  *
- * The checkpoint thread's connection once ran with SQLite's default, FULL, which also synced
- * the WAL after that connection's one commit (the first write of a new WAL, see
- * checkpoint-worker.ts) while the group commit was held back: 27 syncs in 5 s of a signature
- * load against 15 with NORMAL (strace), though the holds were not measurably shorter.
+ * Both open here so that they cannot drift apart: the thread's once ran with SQLite's
+ * default, FULL, which synced the WAL again after the one commit the thread makes (the first
+ * write of a new WAL, see checkpoint-worker.ts) while the group commit waited for it.
  */
 export function openConnection(file: string, busyTimeoutMs: number): DatabaseSync {
   const db = new DatabaseSync(file)
