@@ -21,9 +21,9 @@ import {
   WRK_ACCESS_TOKEN,
   type WrkRequests,
 } from './load.ts'
-import { type Contender, emptyMeasured, type Measured, pairedRatio } from './rounds.ts'
+import { type Contender, emptyMeasured, type Measured, median, pairedRatios } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
-import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells } from './table.ts'
+import { alignColumns, CPU_LEGEND, DASH, MEASURED_COLUMNS, measuredCells, ratioCell } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
 export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
@@ -355,10 +355,11 @@ export async function startDialectServer(
   return { gatehouse, contenders, chainNotes: () => breaks }
 }
 
-export function dialectRatio(rows: DialectRow[], row: DialectRow): number | undefined {
+/** Each round's ratio of the row to the standard endpoint's runs around it; empty when either failed. */
+export function dialectRatios(rows: DialectRow[], row: DialectRow): number[] {
   const standard = rows.find((r) => r.alg === row.alg && r.dialect === 'standard')
-  if (!standard || row.status !== 'ok' || standard.status !== 'ok') return undefined
-  return pairedRatio(row, standard)
+  if (!standard || row.status !== 'ok' || standard.status !== 'ok') return []
+  return pairedRatios(row, standard)
 }
 
 export function renderDialectTable(rows: DialectRow[], heading: string): string {
@@ -366,7 +367,8 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const ratio = dialectRatio(rows, row)
+    const ratios = dialectRatios(rows, row)
+    const ratio = median(ratios)
     const verdict =
       row.dialect === 'standard'
         ? 'baseline'
@@ -375,13 +377,7 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
           : ratio >= DIALECT_TARGET
             ? 'met'
             : 'MISSED'
-    body.push([
-      row.alg,
-      row.dialect,
-      ...measuredCells(row),
-      ratio === undefined ? DASH : `${fmt(ratio, 2, 2)}×`,
-      verdict,
-    ])
+    body.push([row.alg, row.dialect, ...measuredCells(row), ratioCell(ratios), verdict])
     if (row.note) notes.push(`${row.alg} ${row.dialect}: ${row.note}`)
   }
   const out = [
@@ -397,7 +393,8 @@ export function renderDialectTable(rows: DialectRow[], heading: string): string 
   out.push(
     '',
     `× standard = median over the rounds of that endpoint's req/s ÷ the mean of the standard endpoint's runs just`,
-    `before and after it (same server; the order rotates each round); target: ${DIALECT_TARGET}× or more.`,
+    `before and after it (same server; the order rotates each round), and in brackets the range of the rounds;`,
+    `target: ${DIALECT_TARGET}× or more, read on the median.`,
     ...DIALECTS.map((d) => `  ${d.padEnd(12)} ${DIALECT_REQUESTS[d]}`),
     'errors = non-2xx, socket errors, time-outs and answers without a token, summed over all runs (for refresh:',
     'every refresh that did not answer 200 with a new refresh_token).',

@@ -80,18 +80,19 @@ export function medianOfRuns(results: readonly LoadResult[]): LoadResult | undef
   }
 }
 
-// Run i of every contender was measured in the same round, seconds apart: the median of the per-round ratios
-// cancels drift in the machine's speed over the invocation, which a ratio of two medians does not. A row
-// measured between runs of the baseline has its own ratios, which cancel drift within the round too.
-export function pairedRatio(row: Measured, base: Measured): number | undefined {
-  if (row.baselineRatios?.length) return median(row.baselineRatios)
+// Each round's ratio of `row` to `base`, in round order. Run i of every contender was measured in the same
+// round, seconds apart: the median of the per-round ratios cancels drift in the machine's speed over the
+// invocation, which a ratio of two medians does not. A row measured between runs of the baseline has its own
+// ratios, which cancel drift within the round too.
+export function pairedRatios(row: Measured, base: Measured): number[] {
+  if (row.baselineRatios?.length) return row.baselineRatios
   const n = Math.min(row.runs.length, base.runs.length)
   const ratios: number[] = []
   for (let i = 0; i < n; i++) {
     const b = base.runs[i]?.rps ?? 0
     if (b > 0) ratios.push((row.runs[i]?.rps ?? 0) / b)
   }
-  return median(ratios)
+  return ratios
 }
 
 export function median(values: readonly number[]): number | undefined {

@@ -14,7 +14,7 @@ import {
   serveGatehouse,
 } from './gatehouse.ts'
 import { type CannonPlan, looksLikeTokenResponse, tokenRequest } from './load.ts'
-import { type Contender, emptyMeasured, type Measured, pairedRatio, progress } from './rounds.ts'
+import { type Contender, emptyMeasured, type Measured, median, pairedRatios, progress } from './rounds.ts'
 import {
   DEFAULT_SEED,
   SEEDED_SCOPE,
@@ -25,7 +25,7 @@ import {
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type Memory, memoryOf } from './spawn.ts'
-import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells } from './table.ts'
+import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells, ratioCell } from './table.ts'
 import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
@@ -214,10 +214,11 @@ export function readAfterMemory(setup: ScaleSetup): void {
   })
 }
 
-export function scaleRatio(rows: ScaleRow[], row: ScaleRow): number | undefined {
+/** Each round's ratio of the row to the 10-client server's run in the same round; empty when either failed. */
+export function scaleRatios(rows: ScaleRow[], row: ScaleRow): number[] {
   const base = rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
-  if (!base || row.status !== 'ok' || base.status !== 'ok') return undefined
-  return pairedRatio(row, base)
+  if (!base || row.status !== 'ok' || base.status !== 'ok') return []
+  return pairedRatios(row, base)
 }
 
 export function renderScaleTable(rows: ScaleRow[], heading: string): string {
@@ -237,7 +238,8 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const ratio = scaleRatio(rows, row)
+    const ratios = scaleRatios(rows, row)
+    const ratio = median(ratios)
     const baseline = row.driven <= BASELINE_CLIENTS
     body.push([
       row.alg,
@@ -247,7 +249,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
       mib(row.idle, 'rssMiB'),
       mib(row.after, 'rssMiB'),
       mib(row.after, 'peakMiB'),
-      baseline || ratio === undefined ? DASH : `${fmt(ratio, 2, 2)}×`,
+      baseline ? DASH : ratioCell(ratios),
       baseline ? 'baseline' : ratio === undefined ? DASH : ratio >= SCALE_TARGET ? 'met' : 'MISSED',
     ])
     if (row.note) notes.push(`${row.alg} ${row.setup}: ${row.note}`)
@@ -257,8 +259,8 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     '',
     `registered = clients in the store (seeded by bench/seed-clients.ts, plus the one \`gatehouse clients create\` that`,
     'initialised the data dir); ids driven = distinct client ids the load rotates over, one per request.',
-    `× 10 clients = median over the rounds of req/s ÷ the ${BASELINE_CLIENTS}-client server's req/s in the same round;`,
-    `target: ${SCALE_TARGET}× or more.`,
+    `× 10 clients = median over the rounds of req/s ÷ the ${BASELINE_CLIENTS}-client server's req/s in the same round,`,
+    `and in brackets the range of the rounds; target: ${SCALE_TARGET}× or more, read on the median.`,
     "RSS = the server process's VmRSS from /proc after start-up (idle) and after the runs; peak = VmHWM.",
     ...CPU_LEGEND,
   )

@@ -1,6 +1,6 @@
 // The one table a reader compares: throughput, latency, errors, and Gatehouse's ratio to each row.
 import type { LoadResult } from './load.ts'
-import { pairedRatio } from './rounds.ts'
+import { median, pairedRatios } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
 import type { ServerName } from './targets.ts'
 
@@ -62,8 +62,20 @@ export function measuredCells(row: {
 
 function ratio(gatehouse: Row | undefined, row: Row): string {
   if (row.server === 'gatehouse' || !gatehouse?.median || !row.median) return DASH
-  const paired = pairedRatio(gatehouse, row)
-  return paired === undefined ? DASH : `${fmt(paired, 2)}×`
+  return ratioCell(pairedRatios(gatehouse, row))
+}
+
+/**
+ * A paired ratio as the tables print it: the median over the rounds, and the range of the rounds when they
+ * disagree, `0.87× (0.84–0.91)`. The verdicts read the median; the range tells a miss by noise from a miss.
+ */
+export function ratioCell(ratios: readonly number[]): string {
+  const middle = median(ratios)
+  if (middle === undefined) return DASH
+  const low = Math.min(...ratios)
+  const high = Math.max(...ratios)
+  const range = low === high ? '' : ` (${fmt(low, 2, 2)}–${fmt(high, 2, 2)})`
+  return `${fmt(middle, 2, 2)}×${range}`
 }
 
 /**
@@ -111,8 +123,8 @@ export function renderTable(rows: Row[], heading: string): string {
   ]
   out.push(
     '',
-    'gatehouse × = Gatehouse req/s ÷ that row’s req/s in the same round, median over the rounds (above 1 means',
-    'Gatehouse is faster); paired by round so that the machine’s drift over the invocation cancels out.',
+    'gatehouse × = Gatehouse req/s ÷ that row’s req/s in the same round, median over the rounds and (in brackets)',
+    'their range (above 1 means Gatehouse is faster); paired by round so that the machine’s drift cancels out.',
   )
   out.push(
     'tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { LoadResult } from '../load.ts'
-import { medianOfRuns } from '../rounds.ts'
+import { emptyMeasured, medianOfRuns, pairedRatios } from '../rounds.ts'
+import { ratioCell } from '../table.ts'
 
 function run(rps: number, p50Ms: number, p99Ms: number, cpu?: LoadResult['cpu']): LoadResult {
   return {
@@ -41,4 +42,19 @@ test('no CPU figure unless every run has one, and nothing for no runs', () => {
   assert.equal(m?.cpu, undefined)
   assert.equal(m?.p99Ms, 2.5)
   assert.equal(medianOfRuns([]), undefined)
+})
+
+test('a paired ratio is printed as the median over the rounds with their range', () => {
+  const measured = (rates: number[]) => ({ ...emptyMeasured(), runs: rates.map((r) => run(r, 1, 2)) })
+  // Each round's ratio, not the ratio of the medians (which would be 200 / 200 = 1).
+  const ratios = pairedRatios(measured([90, 210, 180]), measured([100, 200, 200]))
+  assert.deepEqual(ratios, [0.9, 1.05, 0.9])
+  assert.equal(ratioCell(ratios), '0.90× (0.90–1.05)')
+  assert.equal(ratioCell([0.87]), '0.87×')
+  assert.equal(ratioCell([]), '—')
+  // Rounds measured between runs of the baseline carry their own ratios.
+  assert.deepEqual(
+    pairedRatios({ ...measured([1]), baselineRatios: [0.88, 0.91] }, measured([5])),
+    [0.88, 0.91],
+  )
 })
