@@ -14,28 +14,36 @@ export function createDialect(description: DialectDescription): TokenDialect {
   const { credentials: fields, policy } = description
   const success = compile(description.success)
   const failure = compile(description.error)
+  const tokenRequest = (
+    http: HttpInput,
+    route: DialectRoute,
+    body: Record<string, string>,
+  ): TokenRequest => ({
+    grantType:
+      route.grantType ??
+      (description.grantTypeField ? optional(body, description.grantTypeField) : undefined),
+    credentials: credentialsOf(
+      fields,
+      body,
+      header(http, 'authorization'),
+      route.requiresClientSecret === true,
+    ),
+    parameters: body,
+    policy,
+    remoteAddress: http.remoteAddress,
+  })
   return {
     name: description.name,
     routes: description.routes,
     grants: policy.grants,
 
-    parse(http: HttpInput, route: DialectRoute): TokenRequest {
-      const body = description.body === 'form' ? parseForm(http) : parseJsonObject(http)
-      return {
-        grantType:
-          route.grantType ??
-          (description.grantTypeField ? optional(body, description.grantTypeField) : undefined),
-        credentials: credentialsOf(
-          fields,
-          body,
-          header(http, 'authorization'),
-          route.requiresClientSecret === true,
-        ),
-        parameters: body,
-        policy,
-        remoteAddress: http.remoteAddress,
-      }
-    },
+    // One function literal per body format: the closures made from one literal share V8's type
+    // feedback, so a single `parse` let JSON requests shape the code form requests ran (about
+    // 1 µs more per form request after signature requests, in 7 of 8 paired A/B rounds).
+    parse:
+      description.body === 'form'
+        ? (http: HttpInput, route: DialectRoute) => tokenRequest(http, route, parseForm(http))
+        : (http: HttpInput, route: DialectRoute) => tokenRequest(http, route, parseJsonObject(http)),
 
     render(result: TokenResult): HttpReply {
       return {
