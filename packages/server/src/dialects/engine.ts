@@ -38,8 +38,8 @@ export function createDialect(description: DialectDescription): TokenDialect {
     grants: policy.grants,
 
     // One function literal per body format: the closures made from one literal share V8's type
-    // feedback, so a single `parse` let JSON requests shape the code form requests ran (about
-    // 1 µs more per form request after signature requests, in 7 of 8 paired A/B rounds).
+    // feedback, so with a single `parse` JSON requests shaped the code that form requests ran
+    // (V8 inlined parseForm into it on thin feedback; BENCHMARKS.md has the measurements).
     parse:
       description.body === 'form'
         ? (http: HttpInput, route: DialectRoute) => tokenRequest(http, route, parseForm(http))
