@@ -14,7 +14,7 @@ import {
   serveGatehouse,
 } from './gatehouse.ts'
 import { type CannonPlan, looksLikeTokenResponse, tokenRequest } from './load.ts'
-import { type Contender, emptyMeasured, type Measured, median, pairedRatios, progress } from './rounds.ts'
+import { type Contender, emptyMeasured, type Measured, pairedRatios, progress } from './rounds.ts'
 import {
   DEFAULT_SEED,
   SEEDED_SCOPE,
@@ -25,7 +25,16 @@ import {
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
 import { type Memory, memoryOf } from './spawn.ts'
-import { alignColumns, CPU_LEGEND, DASH, fmt, MEASURED_COLUMNS, measuredCells, ratioCell } from './table.ts'
+import {
+  alignColumns,
+  CPU_LEGEND,
+  DASH,
+  fmt,
+  MEASURED_COLUMNS,
+  measuredCells,
+  ratioCell,
+  verdictCell,
+} from './table.ts'
 import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
@@ -216,9 +225,13 @@ export function readAfterMemory(setup: ScaleSetup): void {
 
 /** Each round's ratio of the row to the 10-client server's run in the same round; empty when either failed. */
 export function scaleRatios(rows: ScaleRow[], row: ScaleRow): number[] {
-  const base = rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
+  const base = baselineOf(rows, row)
   if (!base || row.status !== 'ok' || base.status !== 'ok') return []
   return pairedRatios(row, base)
+}
+
+function baselineOf(rows: ScaleRow[], row: ScaleRow): ScaleRow | undefined {
+  return rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
 }
 
 export function renderScaleTable(rows: ScaleRow[], heading: string): string {
@@ -239,7 +252,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
   const notes: string[] = []
   for (const row of rows) {
     const ratios = scaleRatios(rows, row)
-    const ratio = median(ratios)
+    const hadErrors = row.errors + (baselineOf(rows, row)?.errors ?? 0) > 0
     const baseline = row.driven <= BASELINE_CLIENTS
     body.push([
       row.alg,
@@ -250,7 +263,7 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
       mib(row.after, 'rssMiB'),
       mib(row.after, 'peakMiB'),
       baseline ? DASH : ratioCell(ratios),
-      baseline ? 'baseline' : ratio === undefined ? DASH : ratio >= SCALE_TARGET ? 'met' : 'MISSED',
+      baseline ? 'baseline' : verdictCell(ratios, SCALE_TARGET, hadErrors),
     ])
     if (row.note) notes.push(`${row.alg} ${row.setup}: ${row.note}`)
   }

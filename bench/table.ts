@@ -79,6 +79,17 @@ export function ratioCell(ratios: readonly number[]): string {
 }
 
 /**
+ * A target's verdict, read on the median of the paired ratios. Runs with errors get none: their req/s counts
+ * only good answers, and a server refusing requests (rate-limited, say) is not measured at all.
+ */
+export function verdictCell(ratios: readonly number[], target: number, hadErrors: boolean): string {
+  const middle = median(ratios)
+  if (middle === undefined) return DASH
+  if (hadErrors) return 'errors'
+  return middle >= target ? 'met' : 'MISSED'
+}
+
+/**
  * A plain-text table: a header, a rule, the rows; names left-aligned (the `left` columns),
  * numbers right-aligned, and a blank line wherever `groups` (one label per row) changes.
  */
