@@ -56,6 +56,7 @@ const sameBody = (body: string): WrkRequests => ({
   kind: 'once',
   valid: WRK_ACCESS_TOKEN,
   bodies: (count) => new Array<string>(count).fill(body),
+  distinct: false,
 })
 
 export interface DialectRow extends Measured {
@@ -276,6 +277,7 @@ export async function startDialectServer(
           kind: 'once',
           valid: '"accessToken"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"',
           bodies: (count) => Array.from({ length: count }, () => signer.body()),
+          distinct: true,
         },
       }
     },

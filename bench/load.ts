@@ -110,6 +110,8 @@ interface WrkOnce {
   kind: 'once'
   valid: string
   bodies: (count: number) => string[]
+  // Whether each body may be sent only once (signed, single-use), so that running out of them spoils the run.
+  distinct: boolean
 }
 
 // Chains that each answer carries on: the next token is the string value that follows `field` (plain text,
@@ -386,7 +388,11 @@ async function runWrk(
   const dynamic = variant && 'dynamic' in variant ? variant.dynamic : undefined
   // Past the last body wrk repeats it, and the server refuses the repeats; say so rather than report them as
   // errors of the server's.
-  if (dynamic?.kind === 'once' && n('requests') + connections > onceBodyCount(durationSec)) {
+  if (
+    dynamic?.kind === 'once' &&
+    dynamic.distinct &&
+    n('requests') + connections > onceBodyCount(durationSec)
+  ) {
     throw new Error(
       `wrk sent more requests than the ${onceBodyCount(durationSec)} distinct bodies made for the run ` +
         '(over WRK_BODIES_PER_SEC in bench/load.ts): raise it',
