@@ -138,6 +138,18 @@ function onceBodyCount(durationSec: number): number {
   return Math.ceil(durationSec * WRK_BODIES_PER_SEC) + 1_000
 }
 
+/**
+ * Past the last body wrk repeats it. The server refuses a repeated single-use body, so a run that got that far
+ * fails here, rather than report the refusals as the server's errors. `sent` may count requests in flight.
+ */
+export function checkBodiesLasted(plan: WrkRequests, sent: number, durationSec: number): void {
+  if (plan.kind !== 'once' || !plan.distinct || sent <= onceBodyCount(durationSec)) return
+  throw new Error(
+    `wrk sent more requests than the ${onceBodyCount(durationSec)} distinct bodies made for the run ` +
+      '(over WRK_BODIES_PER_SEC in bench/load.ts): raise it',
+  )
+}
+
 export function cannonPlan(request: TokenRequest): CannonPlan {
   return {
     url: request.url,
@@ -386,18 +398,7 @@ async function runWrk(
   const n = (k: string): number => s[k] ?? 0
   const durationSecMeasured = n('duration_us') / 1e6
   const dynamic = variant && 'dynamic' in variant ? variant.dynamic : undefined
-  // Past the last body wrk repeats it, and the server refuses the repeats; say so rather than report them as
-  // errors of the server's.
-  if (
-    dynamic?.kind === 'once' &&
-    dynamic.distinct &&
-    n('requests') + connections > onceBodyCount(durationSec)
-  ) {
-    throw new Error(
-      `wrk sent more requests than the ${onceBodyCount(durationSec)} distinct bodies made for the run ` +
-        '(over WRK_BODIES_PER_SEC in bench/load.ts): raise it',
-    )
-  }
+  if (dynamic) checkBodiesLasted(dynamic, n('requests') + connections, durationSec)
   return {
     rps: Math.max(0, n('requests') - n('non2xx') - n('bad')) / durationSecMeasured,
     p50Ms: n('p50_us') / 1000,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { signatureSigner } from '../dialects.ts'
+import { checkBodiesLasted } from '../load.ts'
 import { verdictCell } from '../table.ts'
 
 const clients = Array.from({ length: 4 }, (_, i) => ({
@@ -40,4 +41,17 @@ test('a verdict reads the median, and runs with errors get none', () => {
   // A rate-limited server answers nothing in some rounds and anything in others.
   assert.equal(verdictCell([0, 1.59, 1.04], 0.9, true), 'errors')
   assert.equal(verdictCell([], 0.9, false), '—')
+})
+
+test('a run of single-use bodies fails when it outran them; one of a repeated body does not', () => {
+  const once = (distinct: boolean) => ({
+    kind: 'once' as const,
+    valid: '',
+    bodies: () => [],
+    distinct,
+  })
+  // 2 s runs get 2 × 50,000 + 1,000 bodies.
+  assert.doesNotThrow(() => checkBodiesLasted(once(true), 101_000, 2))
+  assert.throws(() => checkBodiesLasted(once(true), 101_001, 2), /WRK_BODIES_PER_SEC/)
+  assert.doesNotThrow(() => checkBodiesLasted(once(false), 500_000, 2))
 })
