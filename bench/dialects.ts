@@ -21,7 +21,7 @@ import {
   WRK_ACCESS_TOKEN,
   type WrkRequests,
 } from './load.ts'
-import { type Contender, emptyMeasured, type Measured, pairedRatios } from './rounds.ts'
+import { type Contender, comparedTo, emptyMeasured, type Measured } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
 import { alignColumns, CPU_LEGEND, MEASURED_COLUMNS, measuredCells, ratioCell, verdictCell } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
@@ -365,24 +365,14 @@ export async function startDialectServer(
   return { gatehouse, contenders, chainNotes: () => breaks }
 }
 
-/** Each round's ratio of the row to the standard endpoint's runs around it; empty when either failed. */
-export function dialectRatios(rows: DialectRow[], row: DialectRow): number[] {
-  const standard = standardOf(rows, row)
-  if (!standard || row.status !== 'ok' || standard.status !== 'ok') return []
-  return pairedRatios(row, standard)
-}
-
-function standardOf(rows: DialectRow[], row: DialectRow): DialectRow | undefined {
-  return rows.find((r) => r.alg === row.alg && r.dialect === 'standard')
-}
-
 export function renderDialectTable(rows: DialectRow[], heading: string): string {
   const header = ['alg', 'endpoint', ...MEASURED_COLUMNS, '× standard', 'target 0.9']
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const ratios = dialectRatios(rows, row)
-    const hadErrors = row.errors + (standardOf(rows, row)?.errors ?? 0) > 0
+    // Against the standard endpoint's runs around it.
+    const standard = rows.find((r) => r.alg === row.alg && r.dialect === 'standard')
+    const { ratios, hadErrors } = comparedTo(row, standard)
     const verdict = row.dialect === 'standard' ? 'baseline' : verdictCell(ratios, DIALECT_TARGET, hadErrors)
     body.push([row.alg, row.dialect, ...measuredCells(row), ratioCell(ratios), verdict])
     if (row.note) notes.push(`${row.alg} ${row.dialect}: ${row.note}`)

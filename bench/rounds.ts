@@ -95,6 +95,18 @@ export function pairedRatios(row: Measured, base: Measured): number[] {
   return ratios
 }
 
+/**
+ * A row against its baseline: the paired ratios (none when either failed or there is no baseline), and whether
+ * either had errors, which withholds the verdict (see verdictCell).
+ */
+export function comparedTo(
+  row: Measured,
+  base: Measured | undefined,
+): { ratios: number[]; hadErrors: boolean } {
+  if (!base || row.status !== 'ok' || base.status !== 'ok') return { ratios: [], hadErrors: false }
+  return { ratios: pairedRatios(row, base), hadErrors: row.errors + base.errors > 0 }
+}
+
 export function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b)
   if (sorted.length === 0) return undefined

@@ -14,7 +14,7 @@ import {
   serveGatehouse,
 } from './gatehouse.ts'
 import { type CannonPlan, looksLikeTokenResponse, tokenRequest } from './load.ts'
-import { type Contender, emptyMeasured, type Measured, pairedRatios, progress } from './rounds.ts'
+import { type Contender, comparedTo, emptyMeasured, type Measured, progress } from './rounds.ts'
 import {
   DEFAULT_SEED,
   SEEDED_SCOPE,
@@ -223,17 +223,6 @@ export function readAfterMemory(setup: ScaleSetup): void {
   })
 }
 
-/** Each round's ratio of the row to the 10-client server's run in the same round; empty when either failed. */
-export function scaleRatios(rows: ScaleRow[], row: ScaleRow): number[] {
-  const base = baselineOf(rows, row)
-  if (!base || row.status !== 'ok' || base.status !== 'ok') return []
-  return pairedRatios(row, base)
-}
-
-function baselineOf(rows: ScaleRow[], row: ScaleRow): ScaleRow | undefined {
-  return rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
-}
-
 export function renderScaleTable(rows: ScaleRow[], heading: string): string {
   const header = [
     'alg',
@@ -251,8 +240,9 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
   const body: string[][] = []
   const notes: string[] = []
   for (const row of rows) {
-    const ratios = scaleRatios(rows, row)
-    const hadErrors = row.errors + (baselineOf(rows, row)?.errors ?? 0) > 0
+    // Against the 10-client server's run in the same round.
+    const base = rows.find((r) => r.alg === row.alg && r.driven <= BASELINE_CLIENTS)
+    const { ratios, hadErrors } = comparedTo(row, base)
     const baseline = row.driven <= BASELINE_CLIENTS
     body.push([
       row.alg,
