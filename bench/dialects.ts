@@ -196,7 +196,7 @@ export async function startDialectServer(
   const label = `dialects-${alg}`
   const files = gatehouseFiles(workDir, label, alg)
   const c = await registerClients(files.common)
-  const gatehouse = await serveGatehouse(files, label, workDir)
+  const gatehouse = await serveGatehouse(files, label, { workDir })
   const { baseUrl, jwksUrl } = gatehouse
   const contenders: DialectServer['contenders'] = []
   const add = (dialect: Dialect, plan: () => Promise<CannonPlan>, fetchToken: FetchToken) =>

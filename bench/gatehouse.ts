@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { tokenRequest } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
-import { type Child, freePort, type StartContext, type Started, startChild } from './spawn.ts'
+import { type Child, freePort, launchedBy, type StartContext, type Started, startChild } from './spawn.ts'
 
 export const GATEHOUSE_BIN = fileURLToPath(new URL('../packages/server/bin/gatehouse.ts', import.meta.url))
 
@@ -101,8 +101,7 @@ export interface RunningGatehouse {
 export async function serveGatehouse(
   files: GatehouseFiles,
   label: string,
-  workDir: string,
-  timeoutMs?: number,
+  ctx: StartContext,
 ): Promise<RunningGatehouse> {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
@@ -110,9 +109,9 @@ export async function serveGatehouse(
     name: 'gatehouse',
     args: [GATEHOUSE_BIN, 'serve', ...files.common, '--port', String(port), '--host', '127.0.0.1'],
     env: ENV,
-    logFile: join(workDir, `gatehouse-${label}.log`),
+    logFile: join(ctx.workDir, `gatehouse-${label}.log`),
     readyUrl: `${baseUrl}/readyz`,
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...launchedBy(ctx),
   })
   return { child, baseUrl, jwksUrl: `${baseUrl}/.well-known/jwks.json` }
 }
@@ -132,6 +131,6 @@ export async function startGatehouse(alg: Alg, ctx: StartContext): Promise<Start
       '--json',
     ]),
   )
-  const { child, baseUrl, jwksUrl } = await serveGatehouse(files, alg, ctx.workDir)
+  const { child, baseUrl, jwksUrl } = await serveGatehouse(files, alg, ctx)
   return { child, request: tokenRequest(baseUrl, created.client_id, created.client_secret), jwksUrl }
 }

@@ -14,7 +14,9 @@ import {
   renderDialectTable,
   startDialectServer,
 } from './dialects.ts'
+import { instructionsMain } from './instructions.ts'
 import { type DriverName, detectDriver, runLoad } from './load.ts'
+import { listOption, parseServer, positive } from './options.ts'
 import { emptyMeasured, measureRoundRobin, medianOfRuns, progress } from './rounds.ts'
 import {
   BASELINE_CLIENTS,
@@ -36,7 +38,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--alg RS256,ES256,EdDSA] [--on
                           [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]
        npm run bench -- --dialects [--quick] [--alg …] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC]
        npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--driver …] …
-       npm run bench -- --verifier [--quick] [--alg …] [--rounds N] [--slice MS] [--concurrency N]`
+       npm run bench -- --verifier [--quick] [--alg …] [--rounds N] [--slice MS] [--concurrency N]
+       npm run bench -- --instructions [--quick] [--alg …] [--only …] [--requests N] [--warmup N] [--concurrency N]`
 
 // Printed under every table: the verifier target is a mode of its own.
 const VERIFIER_LINE =
@@ -70,31 +73,6 @@ interface Settings {
   warmupSec: number
   sample: number
   keepLogs: boolean
-}
-
-function listOption<T extends string>(
-  value: string | undefined,
-  all: readonly T[],
-  parse: (s: string) => T,
-): T[] {
-  if (!value) return [...all]
-  const picked = value.split(',').map((s) => parse(s.trim()))
-  // Keep the canonical order so tables from different invocations line up.
-  return all.filter((x) => picked.includes(x))
-}
-
-function parseServer(s: string): ServerName {
-  const found = SERVER_NAMES.find((n) => n === s)
-  if (!found)
-    throw new Error(`unknown server ${JSON.stringify(s)}; expected one of ${SERVER_NAMES.join(', ')}`)
-  return found
-}
-
-function positive(value: string | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`)
-  return n
 }
 
 function parseSettings(argv: string[]): Settings {
@@ -463,6 +441,8 @@ async function main(): Promise<number> {
   }
   // The verifier target runs in this process with its own settings (bench/verifier.ts).
   if (process.argv.includes('--verifier')) return verifierMain(process.argv.slice(2))
+  // So does the instruction count, under valgrind (bench/instructions.ts).
+  if (process.argv.includes('--instructions')) return instructionsMain(process.argv.slice(2))
   let settings: Settings
   try {
     settings = parseSettings(process.argv.slice(2))

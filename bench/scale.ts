@@ -179,7 +179,7 @@ export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
     { files: big, label: `${o.alg}-${o.count}-clients`, seed: bigSeed, clients: bigClients },
   ]
   for (const e of entries) {
-    const server = await serveGatehouse(e.files, e.label, o.workDir, 120_000)
+    const server = await serveGatehouse(e.files, e.label, { workDir: o.workDir, readyTimeoutMs: 120_000 })
     servers.push(server)
     const registered = e.seed.already_seeded + e.seed.inserted + 1
     const row: ScaleRow = {

@@ -15,6 +15,8 @@ export interface StartOptions {
   // Ready when this URL answers 200 (every server here has such a GET route).
   readyUrl: string
   timeoutMs?: number
+  // A command the server runs under, such as valgrind: it is given Node and the args.
+  launcher?: readonly string[]
 }
 
 export interface Child {
@@ -33,6 +35,17 @@ export interface Started {
 
 export interface StartContext {
   workDir: string
+  launcher?: readonly string[]
+  // For a launcher that slows the start down.
+  readyTimeoutMs?: number
+}
+
+/** The start options a context adds to a server's own. */
+export function launchedBy(ctx: StartContext): Pick<StartOptions, 'launcher' | 'timeoutMs'> {
+  return {
+    ...(ctx.launcher ? { launcher: ctx.launcher } : {}),
+    ...(ctx.readyTimeoutMs ? { timeoutMs: ctx.readyTimeoutMs } : {}),
+  }
 }
 
 const running = new Set<ChildProcess>()
@@ -77,7 +90,8 @@ function lastLine(text: string): string {
 
 export async function startChild(options: StartOptions): Promise<Child> {
   const fd = openSync(options.logFile, 'a')
-  const proc = spawn(process.execPath, options.args, {
+  const [command, ...args] = [...(options.launcher ?? []), process.execPath, ...options.args]
+  const proc = spawn(command!, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', fd, fd],
   })

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { startGatehouse } from './gatehouse.ts'
 import { tokenRequest } from './load.ts'
 import type { Alg } from './servers/jwt.ts'
-import { freePort, type StartContext, type Started, startChild } from './spawn.ts'
+import { freePort, launchedBy, type StartContext, type Started, startChild } from './spawn.ts'
 
 export const SERVER_NAMES = ['gatehouse', 'oidc-provider', 'oauth2-server', 'floor'] as const
 export type ServerName = (typeof SERVER_NAMES)[number]
@@ -30,6 +30,7 @@ async function startPeer(name: ServerName, alg: Alg, ctx: StartContext): Promise
     },
     logFile: join(ctx.workDir, `${name}-${alg}.log`),
     readyUrl: `${baseUrl}/.well-known/jwks.json`,
+    ...launchedBy(ctx),
   })
   return {
     child,

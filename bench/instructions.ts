@@ -1,0 +1,225 @@
+// `npm run bench -- --instructions`: the instructions each server executes per token request, counted by
+// valgrind's callgrind, Gatehouse against the floor (and the peers, with --only).
+//
+// req/s and CPU time on a shared two-core VM move ±15 % between runs of the same build, so a change of a
+// microsecond on the hot path cannot be told from noise by timing; this VM also exposes no hardware
+// counters to `perf`. An instruction count does not depend on the host's speed: repeated counts of one
+// build agree to within about 0.5 %. It is not a throughput figure (it weighs a cache miss like an add),
+// so it tells where the work is and whether a change removed some, and the timed tables stay the targets.
+//
+// Each server runs under callgrind with counting off, is warmed up, and then counts exactly the requests
+// of the measured window: `callgrind_control` turns counting on before them and dumps after. All threads
+// are counted (the signing threads too) and the main thread on its own.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { looksLikeTokenResponse, type TokenRequest } from './load.ts'
+import { listOption, parseServer } from './options.ts'
+import { progress } from './rounds.ts'
+import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
+import { alignColumns, fmt } from './table.ts'
+import { SERVER_NAMES, type ServerName, startServer } from './targets.ts'
+import { verifySample } from './verify.ts'
+
+const USAGE =
+  'usage: npm run bench -- --instructions [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,floor] ' +
+  '[--requests N] [--warmup N] [--concurrency N] [--keep-files]'
+
+export interface InstructionSettings {
+  algs: Alg[]
+  servers: ServerName[]
+  requests: number
+  warmup: number
+  concurrency: number
+  keepFiles: boolean
+}
+
+export interface InstructionRow {
+  alg: Alg
+  server: ServerName
+  /** Per token request, all threads and the main thread. */
+  all: number
+  main: number
+}
+
+function parseSettings(args: string[]): InstructionSettings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      instructions: { type: 'boolean' },
+      quick: { type: 'boolean', default: false },
+      alg: { type: 'string' },
+      only: { type: 'string' },
+      requests: { type: 'string' },
+      warmup: { type: 'string' },
+      concurrency: { type: 'string' },
+      'keep-files': { type: 'boolean', default: false },
+    },
+  })
+  const count = (value: string | undefined, fallback: number, name: string) => {
+    const n = value === undefined ? fallback : Number(value)
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`)
+    return n
+  }
+  return {
+    algs: values.alg === undefined ? ['ES256'] : listOption(values.alg, ALGS, parseAlg),
+    servers:
+      values.only === undefined ? ['gatehouse', 'floor'] : listOption(values.only, SERVER_NAMES, parseServer),
+    requests: count(values.requests, values.quick ? 300 : 2000, 'requests'),
+    warmup: count(values.warmup, values.quick ? 300 : 2000, 'warmup'),
+    concurrency: count(values.concurrency, 16, 'concurrency'),
+    keepFiles: values['keep-files'],
+  }
+}
+
+/** Sends `count` requests, `concurrency` at a time on kept-alive connections; answers the failures. */
+async function send(req: TokenRequest, count: number, concurrency: number): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  let left = count
+  let failed = 0
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const sent = request(req.url, { method: 'POST', headers: req.headers, agent }, (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => {
+          if (res.statusCode !== 200 || !looksLikeTokenResponse(body)) failed++
+          resolve()
+        })
+      })
+      sent.on('error', reject)
+      sent.end(req.body)
+    })
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await one()
+      }),
+    )
+  } finally {
+    agent.destroy()
+  }
+  return failed
+}
+
+function callgrindControl(option: string, pid: number): void {
+  execFileSync('callgrind_control', [option, String(pid)], { stdio: 'ignore', timeout: 60_000 })
+}
+
+/** Instructions in each thread's file of the first dump, the main thread's first. */
+function readDump(workDir: string, base: string): number[] {
+  const files = readdirSync(workDir)
+    .filter((name) => name.startsWith(`${base}.1-`))
+    .sort()
+  if (files.length === 0) throw new Error(`callgrind wrote no dump ${base}.1-*`)
+  return files.map((name) => instructionsIn(readFileSync(join(workDir, name), 'utf8')))
+}
+
+/** The instructions a callgrind dump counted (its `summary:` line, or `totals:` in older files). */
+export function instructionsIn(dump: string): number {
+  const totals = /^(?:summary|totals): (\d+)/m.exec(dump)
+  if (!totals) throw new Error('a callgrind dump without a summary line')
+  return Number(totals[1])
+}
+
+async function measure(
+  alg: Alg,
+  server: ServerName,
+  s: InstructionSettings,
+  workDir: string,
+): Promise<InstructionRow> {
+  const base = `callgrind-${server}-${alg}`
+  const started = await startServer(server, alg, {
+    workDir,
+    launcher: [
+      'valgrind',
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      '--separate-threads=yes',
+      `--callgrind-out-file=${join(workDir, base)}`,
+    ],
+    readyTimeoutMs: 180_000,
+  })
+  try {
+    const tag = `${alg} ${server}:`
+    const sample = await verifySample(started.request, started.jwksUrl, alg, 3)
+    if (sample.valid !== sample.checked) throw new Error(`${tag} invalid token: ${sample.failures[0]}`)
+    progress(`${tag} warm-up, ${s.warmup} requests`)
+    await send(started.request, s.warmup, s.concurrency)
+    progress(`${tag} counting ${s.requests} requests`)
+    callgrindControl('--instr=on', started.child.pid)
+    const failed = await send(started.request, s.requests, s.concurrency)
+    callgrindControl('--dump', started.child.pid)
+    if (failed > 0) throw new Error(`${tag} ${failed} of ${s.requests} answers were not a token`)
+    const threads = readDump(workDir, base)
+    const row = {
+      alg,
+      server,
+      all: threads.reduce((sum, n) => sum + n, 0) / s.requests,
+      main: threads[0]! / s.requests,
+    }
+    progress(`${tag} ${fmt(row.all, 0)} instructions a request, ${fmt(row.main, 0)} on the main thread`)
+    return row
+  } finally {
+    await started.child.stop()
+  }
+}
+
+export function renderInstructionTable(rows: readonly InstructionRow[], s: InstructionSettings): string {
+  const header = ['alg', 'server', 'instructions', 'main thread', 'gatehouse ×', 'main ×']
+  const body = rows.map((row) => {
+    const gatehouse = rows.find((other) => other.alg === row.alg && other.server === 'gatehouse')
+    const times = (theirs: number, ours: number | undefined) => (ours ? `${fmt(theirs / ours, 2, 2)}×` : '—')
+    return [
+      row.alg,
+      row.server,
+      fmt(row.all, 0),
+      fmt(row.main, 0),
+      times(row.all, gatehouse?.all),
+      times(row.main, gatehouse?.main),
+    ]
+  })
+  return [
+    `Instructions per token request (callgrind; ${s.requests} requests after ${s.warmup} of warm-up, ${s.concurrency} in flight)`,
+    '',
+    ...alignColumns(header, body, [0, 1]),
+    '',
+    "gatehouse × = the row's instructions ÷ Gatehouse's: above 1, Gatehouse does less work per token.",
+  ].join('\n')
+}
+
+export async function instructionsMain(args: string[]): Promise<number> {
+  let s: InstructionSettings
+  try {
+    s = parseSettings(args)
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
+    progress(
+      missing
+        ? 'valgrind is not installed: apt-get install -y valgrind'
+        : `${(err as Error).message}\n${USAGE}`,
+    )
+    return 2
+  }
+  const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-instructions-'))
+  const rows: InstructionRow[] = []
+  try {
+    for (const alg of s.algs)
+      for (const server of s.servers) rows.push(await measure(alg, server, s, workDir))
+  } catch (err) {
+    progress(`${(err as Error).message}\nserver logs and callgrind files kept in ${workDir}`)
+    return 1
+  }
+  if (s.keepFiles)
+    progress(`callgrind files kept in ${workDir}: callgrind_annotate <file> shows where the work is`)
+  else rmSync(workDir, { recursive: true, force: true })
+  console.log(renderInstructionTable(rows, s))
+  return 0
+}
