@@ -69,7 +69,7 @@ function parseSettings(args: string[]): InstructionSettings {
     servers:
       values.only === undefined ? ['gatehouse', 'floor'] : listOption(values.only, SERVER_NAMES, parseServer),
     requests: count(values.requests, values.quick ? 300 : 2000, 'requests'),
-    warmup: count(values.warmup, values.quick ? 300 : 2000, 'warmup'),
+    warmup: count(values.warmup, values.quick ? 2000 : 20_000, 'warmup'),
     concurrency: count(values.concurrency, 16, 'concurrency'),
     keepFiles: values['keep-files'],
   }

@@ -1,6 +1,6 @@
 // The body of one signing thread (see signing-threads.ts): it holds the private keys it was
 // sent and signs the inputs of each batch in order, answering in small groups.
-import { parentPort } from 'node:worker_threads'
+import { type MessagePort, workerData } from 'node:worker_threads'
 import { type JwsKey, jwsKey, signInput } from '../tokens/jws.ts'
 import type { SignResult, ToSigningThread } from './signing-threads.ts'
 
@@ -10,8 +10,8 @@ const HOLD_MS = 0.2
 const GROUP = 8
 
 const keys = new Map<string, JwsKey>()
-const port = parentPort
-if (!port) throw new Error('signing-worker.ts runs as a worker thread')
+const port = (workerData as { port?: MessagePort } | null)?.port
+if (!port) throw new Error('signing-worker.ts runs as a signing thread, given its port')
 
 port.on('message', (message: ToSigningThread) => {
   if (message.kind === 'load') keys.set(message.kid, jwsKey(message.alg, message.key))
