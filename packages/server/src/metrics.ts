@@ -23,22 +23,35 @@ export class Metrics {
     this.registry.registerMetric(this.tokenLatency as never)
   }
 
-  private readonly slots = new Map<string, { count: { value: number }; latency: Histogram }>()
+  // By endpoint, grant type and outcome, each its own constant: a key joined from the three was
+  // a new string to hash on every request.
+  private readonly slots = new Map<string, Map<string, Map<string, Slot>>>()
 
   /** Counts one token request: one lookup for both series. */
   recordToken(endpoint: string, grantType: string, outcome: string, seconds: number): void {
-    const key = `${endpoint}\u0000${grantType}\u0000${outcome}`
-    let slot = this.slots.get(key)
-    if (!slot) {
-      slot = {
-        count: this.tokenRequests.series(endpoint, grantType, outcome),
-        latency: this.tokenLatency.series(endpoint),
-      }
-      this.slots.set(key, slot)
-    }
+    const slot =
+      this.slots.get(endpoint)?.get(grantType)?.get(outcome) ?? this.addSlot(endpoint, grantType, outcome)
     slot.count.value++
     slot.latency.observe(seconds)
   }
+
+  private addSlot(endpoint: string, grantType: string, outcome: string): Slot {
+    const slot = {
+      count: this.tokenRequests.series(endpoint, grantType, outcome),
+      latency: this.tokenLatency.series(endpoint),
+    }
+    const byGrant = this.slots.get(endpoint) ?? new Map<string, Map<string, Slot>>()
+    const byOutcome = byGrant.get(grantType) ?? new Map<string, Slot>()
+    byOutcome.set(outcome, slot)
+    byGrant.set(grantType, byOutcome)
+    this.slots.set(endpoint, byGrant)
+    return slot
+  }
+}
+
+interface Slot {
+  count: { value: number }
+  latency: Histogram
 }
 
 /** What prom-client's registry reads of a metric at scrape time. */
