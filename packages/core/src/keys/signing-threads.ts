@@ -150,9 +150,10 @@ class SigningThread {
     })
     this.port = port1
     this.port.on('message', (results: SignResult[]) => this.receive(results))
-    // Idle threads do not keep the process alive; a thread with signatures owed does.
-    this.worker.unref()
+    // Idle threads do not keep the process alive; a thread with signatures owed does (the
+    // worker, not the port: a port closes with a thread that dies, before its exit is told).
     this.port.unref()
+    this.worker.unref()
     let failure: Error | undefined
     this.worker.on('error', (error) => {
       failure = error
@@ -178,7 +179,7 @@ class SigningThread {
   }
 
   send(items: Pending[]): void {
-    if (this.backlog === 0) this.port.ref()
+    if (this.backlog === 0) this.worker.ref()
     for (const item of items) this.owed.push(item)
     this.post({ kind: 'sign', kids: items.map((i) => i.kid), inputs: items.map((i) => i.input) })
   }
@@ -209,7 +210,7 @@ class SigningThread {
     if (this.next === this.owed.length) {
       this.owed = []
       this.next = 0
-      this.port.unref()
+      this.worker.unref()
     }
   }
 }
