@@ -65,6 +65,8 @@ async function assertTokenAnswer(server: TestServer, res: Response, clientId: st
   if (withRefresh) {
     assert.equal(typeof body.refresh_token, 'string')
     assert.ok(body.refresh_token.length >= 20, 'a refresh token long enough not to be guessed')
+    // The answer writes it without escaping (template.ts): it must be base64url only.
+    assert.match(body.refresh_token, /^[\w-]+$/)
     assert.notEqual(body.refresh_token, body.access_token)
   }
   const { payload } = await verifyAccessToken(server, body.access_token)

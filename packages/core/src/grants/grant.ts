@@ -29,11 +29,13 @@ export interface GrantDeps {
 }
 
 export interface TokenResult {
+  /** A compact JWS: base64url and dots only, so it never needs escaping in JSON. */
   accessToken: string
   tokenType: 'bearer'
   expiresIn: number
   /** Omitted when the token carries no scope. */
   scope?: string
+  /** Base64url only (see refresh-tokens.ts), so it never needs escaping in JSON. */
   refreshToken?: string
 }
 

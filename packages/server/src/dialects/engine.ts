@@ -9,10 +9,13 @@ import type { CredentialFields, DialectDescription, DialectRoute } from './descr
 import type { TokenDialect } from './dialect.ts'
 import { compile } from './template.ts'
 
+// The answer's values that JSON never escapes (TokenResult says why), written as they are.
+const TOKENS = new Set(['access_token', 'refresh_token'])
+
 /** Turns a dialect description into the parse/render adapter the listener calls. */
 export function createDialect(description: DialectDescription): TokenDialect {
   const { credentials: fields, policy } = description
-  const success = compile(description.success)
+  const success = compile(description.success, TOKENS)
   const failure = compile(description.error)
   const tokenRequest = (
     http: HttpInput,
@@ -48,7 +51,7 @@ export function createDialect(description: DialectDescription): TokenDialect {
     render(result: TokenResult): HttpReply {
       return {
         status: 200,
-        body: success({
+        json: success({
           access_token: result.accessToken,
           token_type: result.tokenType,
           expires_in: result.expiresIn,
@@ -68,12 +71,12 @@ export function createDialect(description: DialectDescription): TokenDialect {
         headers['www-authenticate'] = 'Basic realm="gatehouse", charset="UTF-8"'
       }
       if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter)
-      const body = failure({
+      const json = failure({
         status,
         code: entry.code ?? error.code,
         message: entry.message ?? error.description,
       })
-      return { status, headers, body }
+      return { status, headers, json }
     },
   }
 }

@@ -120,7 +120,7 @@ export class TokenListener {
 
 /** The one writer of token answers: they are credentials, so nothing may cache them. */
 function write(res: ServerResponse, id: string, answer: HttpReply): void {
-  const text = JSON.stringify(answer.body)
+  const text = answer.json
   // A flat list: node:http takes it as is, where an object would be copied and walked.
   const headers = [
     'content-type',

@@ -10,7 +10,8 @@ export interface HttpInput {
 export interface HttpReply {
   status: number
   headers?: Record<string, string>
-  body: unknown
+  /** The answer's JSON document, as text. */
+  json: string
 }
 
 export function header(input: HttpInput, name: string): string | undefined {

@@ -69,7 +69,7 @@ export function mountTokenManagement(
       endpoint('introspection', async (form, credentials, ip) => {
         const token = requiredToken(form)
         const client = await authorizationServer.authenticate(credentials, ip)
-        return { status: 200, body: await inspector.introspect(client, token) }
+        return { status: 200, json: JSON.stringify(await inspector.introspect(client, token)) }
       }),
     )
   }
@@ -81,7 +81,7 @@ export function mountTokenManagement(
         const token = requiredToken(form)
         const client = await authorizationServer.authenticate(credentials, ip)
         await inspector.revoke(client, token)
-        return { status: 200, body: {} }
+        return { status: 200, json: '{}' }
       }),
     )
   }
@@ -103,5 +103,5 @@ export function writeTokenReply(reply: FastifyReply, answer: HttpReply): Fastify
   reply.header('cache-control', 'no-store')
   reply.header('pragma', 'no-cache')
   for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value)
-  return reply.send(answer.body)
+  return reply.type('application/json; charset=utf-8').send(answer.json)
 }
