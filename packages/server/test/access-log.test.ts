@@ -17,11 +17,9 @@ function capture(level = 'info') {
 
 const entry = {
   id: 'req-1.a_b',
-  method: 'POST',
-  path: '/amsu-analysis/v2/token "quoted"\\',
+  route: { method: 'POST', path: '/amsu-analysis/v2/token "quoted"\\', endpoint: 'refreshable' },
   remoteAddress: '::ffff:127.0.0.1',
   statusCode: 401,
-  endpoint: 'refreshable',
   outcome: 'invalid_client',
   responseTime: 1.2345,
 }
@@ -35,7 +33,7 @@ test('the hand-serialized access line is the line pino writes for the same field
   assert.equal(lines.length, 2)
   const [fast, pino] = lines.map((line) => line.replace(/"time":\d+/, '"time":0'))
   assert.equal(fast, pino)
-  assert.equal(JSON.parse(fast!).req.path, entry.path)
+  assert.equal(JSON.parse(fast!).req.path, entry.route.path)
 })
 
 test('the access line follows the log level', async () => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { DialectRoute } from '../dialects/description.ts'
 import type { TokenDialect } from '../dialects/dialect.ts'
 import type { Metrics } from '../metrics.ts'
-import { TokenAccessLog } from './access-log.ts'
+import { type AccessRoute, TokenAccessLog } from './access-log.ts'
 import type { HttpReply } from './types.ts'
 
 export const BODY_LIMIT = 64 * 1024
@@ -21,6 +21,7 @@ const REQUEST_ID = /^[\w.-]{1,128}$/
 interface Endpoint {
   dialect: TokenDialect
   route: DialectRoute
+  access: AccessRoute
 }
 
 /**
@@ -45,7 +46,8 @@ export class TokenListener {
     for (const dialect of options.dialects) {
       for (const route of dialect.routes) {
         const byMethod = this.endpoints.get(route.path) ?? new Map<string, Endpoint>()
-        byMethod.set(route.method, { dialect, route })
+        const access = { method: route.method, path: route.path, endpoint: dialect.name }
+        byMethod.set(route.method, { dialect, route, access })
         this.endpoints.set(route.path, byMethod)
       }
     }
@@ -78,7 +80,7 @@ export class TokenListener {
   }
 
   private async answer(
-    { dialect, route }: Endpoint,
+    { dialect, route, access }: Endpoint,
     req: IncomingMessage,
     res: ServerResponse,
     id: string,
@@ -107,11 +109,9 @@ export class TokenListener {
     this.metrics.recordToken(dialect.name, grant, outcome, milliseconds / 1000)
     this.accessLog.write({
       id,
-      method: route.method,
-      path: route.path,
+      route: access,
       remoteAddress,
       statusCode: answer.status,
-      endpoint: dialect.name,
       outcome,
       responseTime: milliseconds,
     })
