@@ -33,7 +33,7 @@ test('a retired key signs no more and its private part is let go; a next key is 
   clock.advance(61_000)
   await ring.reload()
   assert.deepEqual([...loaded], [next.kid], 'the retired key is unloaded')
-  const token = await ring.signer()!.sign('at+jwt', { sub: 'x' })
+  const token = await ring.signer()!.sign('at+jwt', '{"sub":"x"}')
   assert.equal(decodeProtectedHeader(token).kid, next.kid)
   await jwtVerify(token, ring.verificationKeys())
   assert.ok(

@@ -62,8 +62,9 @@ export class JwsSigner {
     this.signatures = signatures
   }
 
-  sign(typ: string, payload: Record<string, unknown>): Promise<string> {
-    const input = `${this.header(typ)}.${base64url(JSON.stringify(payload))}`
+  /** Signs a payload given as its JSON text. */
+  sign(typ: string, payload: string): Promise<string> {
+    const input = `${this.header(typ)}.${base64url(payload)}`
     return this.signatures.sign(this.kid, input).then((signature) => `${input}.${signature}`)
   }
 
