@@ -1,6 +1,6 @@
-import { keepWithin } from '../bounded.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
+import { jsonString } from '../json-string.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
 import { randomId } from '../random.ts'
 
@@ -80,19 +80,3 @@ export class AccessTokenIssuer {
     )
   }
 }
-
-/**
- * JSON.stringify of a string that comes again and again (a client's id, its scope, an
- * audience): a call costs about 850 instructions however short the string, a lookup a tenth.
- */
-function jsonString(value: string): string {
-  let json = JSON_STRINGS.get(value)
-  if (json === undefined) {
-    json = JSON.stringify(value)
-    JSON_STRINGS.set(value, json)
-    keepWithin(JSON_STRINGS, 10_000)
-  }
-  return json
-}
-
-const JSON_STRINGS = new Map<string, string>()

@@ -1,3 +1,4 @@
+import { jsonString } from '@gatehouse/core'
 import pino, { type Logger } from 'pino'
 
 /** What the access log records of one token request. */
@@ -60,8 +61,8 @@ export class TokenAccessLog {
     this.pending +=
       `${this.level}${logger[pino.symbols.timeSym]()}${logger[pino.symbols.chindingsSym]}` +
       `,"reqId":${id},"req":{"id":${id}${route.req}` +
-      `,"remoteAddress":${JSON.stringify(entry.remoteAddress)}},"res":{"statusCode":${entry.statusCode}}` +
-      `${route.endpoint},"outcome":${JSON.stringify(entry.outcome)}` +
+      `,"remoteAddress":${jsonString(entry.remoteAddress)}},"res":{"statusCode":${entry.statusCode}}` +
+      `${route.endpoint},"outcome":${jsonString(entry.outcome)}` +
       `,"responseTime":${entry.responseTime},"msg":"request completed"}\n`
     if (this.pending.length >= BATCH) this.flush()
     else if (this.timer === undefined) this.timer = setTimeout(this.flush, WAIT_MS).unref()
