@@ -27,7 +27,7 @@ export class Metrics {
   // a new string to hash on every request.
   private readonly slots = new Map<string, Map<string, Map<string, Slot>>>()
 
-  /** Counts one token request: one lookup for both series. */
+  /** Counts one token request: one slot holds both series. */
   recordToken(endpoint: string, grantType: string, outcome: string, seconds: number): void {
     const slot =
       this.slots.get(endpoint)?.get(grantType)?.get(outcome) ?? this.addSlot(endpoint, grantType, outcome)

@@ -52,8 +52,9 @@ export class AccessTokenIssuer {
 
   /**
    * The claims set's JSON. The usual one is written directly: JSON.stringify of the object
-   * walked it key by key for about 6,600 instructions a token, three times what this costs
-   * (`npm run bench -- --instructions`). Extra claims take the general path.
+   * walked it key by key for about 6,600 instructions a token, and this, with its repeating
+   * strings looked up, saves about 2,000 of them in all (`npm run bench -- --instructions`).
+   * Extra claims take the general path.
    */
   private payload(claims: AccessTokenClaims, exp: number, iat: number, jti: string): string {
     const scope = claims.scopes.length > 0 ? claims.scopes.join(' ') : undefined

@@ -13,7 +13,7 @@ export type Render = (values: Values) => string
  * The values named in `verbatim` are strings that JSON never escapes, by how they are made (a
  * compact JWS and a refresh token are base64url and dots), and are written between quotes as
  * they are. JSON.stringify reads every character of a string to escape it, and an access token
- * is hundreds of them: about 6,000 instructions a token (`npm run bench -- --instructions`).
+ * is hundreds of them: about 7,000 instructions a token (`npm run bench -- --instructions`).
  */
 export function compile(template: Template, verbatim: ReadonlySet<string> = new Set()): Render {
   const part = compilePart(template, verbatim)
