@@ -23,6 +23,7 @@ import {
 } from './load.ts'
 import { type Contender, comparedTo, emptyMeasured, type Measured } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
+import type { StartContext } from './spawn.ts'
 import { alignColumns, CPU_LEGEND, MEASURED_COLUMNS, measuredCells, ratioCell, verdictCell } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
@@ -191,12 +192,13 @@ export async function startDialectServer(
   alg: Alg,
   workDir: string,
   connections: number,
+  launch: Omit<StartContext, 'workDir'> = {},
 ): Promise<DialectServer> {
   checkBuilt()
   const label = `dialects-${alg}`
   const files = gatehouseFiles(workDir, label, alg)
   const c = await registerClients(files.common)
-  const gatehouse = await serveGatehouse(files, label, { workDir })
+  const gatehouse = await serveGatehouse(files, label, { workDir, ...launch })
   const { baseUrl, jwksUrl } = gatehouse
   const contenders: DialectServer['contenders'] = []
   const add = (dialect: Dialect, plan: () => Promise<CannonPlan>, fetchToken: FetchToken) =>

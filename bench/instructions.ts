@@ -16,17 +16,19 @@ import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { looksLikeTokenResponse, type TokenRequest } from './load.ts'
+import { startDialectServer } from './dialects.ts'
+import { type CannonPlan, cannonPlan, runCannon, type TokenRequest } from './load.ts'
 import { listOption, parseServer } from './options.ts'
-import { progress } from './rounds.ts'
+import { type Contender, progress } from './rounds.ts'
 import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
+import type { StartContext } from './spawn.ts'
 import { alignColumns, fmt } from './table.ts'
 import { SERVER_NAMES, type ServerName, startServer } from './targets.ts'
 import { verifySample } from './verify.ts'
 
 const USAGE =
   'usage: npm run bench -- --instructions [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,floor] ' +
-  '[--requests N] [--warmup N] [--concurrency N] [--keep-files]'
+  '[--requests N] [--warmup N] [--concurrency N] [--keep-files] [--dialects]'
 
 export interface InstructionSettings {
   algs: Alg[]
@@ -35,11 +37,13 @@ export interface InstructionSettings {
   warmup: number
   concurrency: number
   keepFiles: boolean
+  dialects: boolean
 }
 
 export interface InstructionRow {
   alg: Alg
-  server: ServerName
+  /** The server, or with --dialects the endpoint. */
+  label: string
   /** Per token request, all threads and the main thread. */
   all: number
   main: number
@@ -57,8 +61,10 @@ function parseSettings(args: string[]): InstructionSettings {
       warmup: { type: 'string' },
       concurrency: { type: 'string' },
       'keep-files': { type: 'boolean', default: false },
+      dialects: { type: 'boolean', default: false },
     },
   })
+  if (values.dialects && values.only !== undefined) throw new Error('--only belongs to the peer table')
   const count = (value: string | undefined, fallback: number, name: string) => {
     const n = value === undefined ? fallback : Number(value)
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`)
@@ -72,29 +78,40 @@ function parseSettings(args: string[]): InstructionSettings {
     warmup: count(values.warmup, values.quick ? 2000 : 20_000, 'warmup'),
     concurrency: count(values.concurrency, 16, 'concurrency'),
     keepFiles: values['keep-files'],
+    dialects: values.dialects,
   }
 }
 
 /** Sends `count` requests, `concurrency` at a time on kept-alive connections; answers the failures. */
 async function send(req: TokenRequest, count: number, concurrency: number): Promise<number> {
+  return sendPlan(cannonPlan(req), () => req.body, count, concurrency)
+}
+
+/** Sends `count` requests of a plan, each with the next body, on kept-alive connections. */
+async function sendPlan(
+  plan: CannonPlan,
+  nextBody: () => string | undefined,
+  count: number,
+  concurrency: number,
+): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   let left = count
   let failed = 0
   const one = () =>
     new Promise<void>((resolve, reject) => {
-      const sent = request(req.url, { method: 'POST', headers: req.headers, agent }, (res) => {
+      const sent = request(plan.url, { method: plan.method, headers: plan.headers, agent }, (res) => {
         let body = ''
         res.setEncoding('utf8')
         res.on('data', (chunk: string) => {
           body += chunk
         })
         res.on('end', () => {
-          if (res.statusCode !== 200 || !looksLikeTokenResponse(body)) failed++
+          if (res.statusCode !== 200 || !plan.verifyBody(body)) failed++
           resolve()
         })
       })
       sent.on('error', reject)
-      sent.end(req.body)
+      sent.end(nextBody())
     })
   try {
     await Promise.all(
@@ -108,16 +125,45 @@ async function send(req: TokenRequest, count: number, concurrency: number): Prom
   return failed
 }
 
+// Signed bodies are made a slice at a time: their times must lie within ±300 s of the
+// server's clock, and under callgrind 20,000 requests take minutes.
+const SIGNED_SLICE = 1000
+
+/**
+ * Sends `count` requests of a dialect: signed single-use bodies (signature) each once, from
+ * a fresh plan every slice; refresh chains through autocannon, which reads each answer; one
+ * repeated body for the rest.
+ */
+async function sendDialect(contender: Contender, count: number, concurrency: number): Promise<number> {
+  let failed = 0
+  for (let sent = 0; sent < count; ) {
+    const plan = await contender.plan()
+    const slice =
+      plan.wrk?.kind === 'once' && plan.wrk.distinct ? Math.min(SIGNED_SLICE, count - sent) : count - sent
+    if (plan.wrk?.kind === 'once' && plan.wrk.distinct) {
+      const bodies = plan.wrk.bodies(slice)
+      let next = 0
+      failed += await sendPlan(plan, () => bodies[next++], slice, concurrency)
+    } else if (plan.requests || plan.setupClient) {
+      failed += (await runCannon(plan, concurrency, 0, slice)).errors
+    } else {
+      failed += await sendPlan(plan, () => plan.body, slice, concurrency)
+    }
+    sent += slice
+  }
+  return failed
+}
+
 function callgrindControl(option: string, pid: number): void {
   execFileSync('callgrind_control', [option, String(pid)], { stdio: 'ignore', timeout: 60_000 })
 }
 
-/** Instructions in each thread's file of the first dump, the main thread's first. */
-function readDump(workDir: string, base: string): number[] {
+/** Instructions in each thread's file of dump `part`, the main thread's first. */
+function readDump(workDir: string, base: string, part: number): number[] {
   const files = readdirSync(workDir)
-    .filter((name) => name.startsWith(`${base}.1-`))
+    .filter((name) => name.startsWith(`${base}.${part}-`))
     .sort()
-  if (files.length === 0) throw new Error(`callgrind wrote no dump ${base}.1-*`)
+  if (files.length === 0) throw new Error(`callgrind wrote no dump ${base}.${part}-*`)
   return files.map((name) => instructionsIn(readFileSync(join(workDir, name), 'utf8')))
 }
 
@@ -128,14 +174,9 @@ export function instructionsIn(dump: string): number {
   return Number(totals[1])
 }
 
-async function measure(
-  alg: Alg,
-  server: ServerName,
-  s: InstructionSettings,
-  workDir: string,
-): Promise<InstructionRow> {
-  const base = `callgrind-${server}-${alg}`
-  const started = await startServer(server, alg, {
+/** A server started under callgrind, counting nothing until asked. */
+function underCallgrind(workDir: string, base: string): StartContext {
+  return {
     workDir,
     launcher: [
       'valgrind',
@@ -145,44 +186,110 @@ async function measure(
       `--callgrind-out-file=${join(workDir, base)}`,
     ],
     readyTimeoutMs: 180_000,
-  })
+  }
+}
+
+/** The counted windows of one server process, a dump each. */
+class Windows {
+  private readonly pid: number
+  private readonly workDir: string
+  private readonly base: string
+  private dumps = 0
+
+  constructor(pid: number, workDir: string, base: string) {
+    this.pid = pid
+    this.workDir = workDir
+    this.base = base
+  }
+
+  /** Instructions per request of the `requests` that `send` makes; `send` answers its failures. */
+  async count(
+    tag: string,
+    requests: number,
+    send: () => Promise<number>,
+  ): Promise<{ all: number; main: number }> {
+    progress(`${tag} counting ${requests} requests`)
+    callgrindControl(this.dumps === 0 ? '--instr=on' : '--zero', this.pid)
+    const failed = await send()
+    callgrindControl('--dump', this.pid)
+    if (failed > 0) throw new Error(`${tag} ${failed} of ${requests} answers were not a token`)
+    const threads = readDump(this.workDir, this.base, ++this.dumps)
+    const counts = { all: threads.reduce((sum, n) => sum + n, 0) / requests, main: threads[0]! / requests }
+    progress(`${tag} ${fmt(counts.all, 0)} instructions a request, ${fmt(counts.main, 0)} on the main thread`)
+    return counts
+  }
+}
+
+async function measure(
+  alg: Alg,
+  server: ServerName,
+  s: InstructionSettings,
+  workDir: string,
+): Promise<InstructionRow> {
+  const base = `callgrind-${server}-${alg}`
+  const started = await startServer(server, alg, underCallgrind(workDir, base))
   try {
     const tag = `${alg} ${server}:`
     const sample = await verifySample(started.request, started.jwksUrl, alg, 3)
     if (sample.valid !== sample.checked) throw new Error(`${tag} invalid token: ${sample.failures[0]}`)
     progress(`${tag} warm-up, ${s.warmup} requests`)
     await send(started.request, s.warmup, s.concurrency)
-    progress(`${tag} counting ${s.requests} requests`)
-    callgrindControl('--instr=on', started.child.pid)
-    const failed = await send(started.request, s.requests, s.concurrency)
-    callgrindControl('--dump', started.child.pid)
-    if (failed > 0) throw new Error(`${tag} ${failed} of ${s.requests} answers were not a token`)
-    const threads = readDump(workDir, base)
-    const row = {
-      alg,
-      server,
-      all: threads.reduce((sum, n) => sum + n, 0) / s.requests,
-      main: threads[0]! / s.requests,
-    }
-    progress(`${tag} ${fmt(row.all, 0)} instructions a request, ${fmt(row.main, 0)} on the main thread`)
-    return row
+    const windows = new Windows(started.child.pid, workDir, base)
+    const counts = await windows.count(tag, s.requests, () =>
+      send(started.request, s.requests, s.concurrency),
+    )
+    return { alg, label: server, ...counts }
   } finally {
     await started.child.stop()
   }
 }
 
+/** The dialect endpoints of one server (bench/dialects.ts), each warmed up and counted in turn. */
+async function measureDialects(alg: Alg, s: InstructionSettings, workDir: string): Promise<InstructionRow[]> {
+  const base = `callgrind-dialects-${alg}`
+  const { workDir: _, ...launch } = underCallgrind(workDir, base)
+  const server = await startDialectServer(alg, workDir, s.concurrency, launch)
+  try {
+    const windows = new Windows(server.gatehouse.child.pid, workDir, base)
+    const rows: InstructionRow[] = []
+    for (const contender of server.contenders) {
+      const tag = `${alg} ${contender.dialect}:`
+      progress(`${tag} warm-up, ${s.warmup} requests`)
+      const failed = await sendDialect(contender, s.warmup, s.concurrency)
+      if (failed > 0) throw new Error(`${tag} ${failed} failed answers in the warm-up`)
+      const counts = await windows.count(tag, s.requests, () =>
+        sendDialect(contender, s.requests, s.concurrency),
+      )
+      rows.push({ alg, label: contender.dialect, ...counts })
+    }
+    const broken = server.chainNotes()
+    if (broken.length > 0) throw new Error(`refresh chains broke: ${broken[0]}`)
+    return rows
+  } finally {
+    await server.gatehouse.child.stop()
+  }
+}
+
 export function renderInstructionTable(rows: readonly InstructionRow[], s: InstructionSettings): string {
-  const header = ['alg', 'server', 'instructions', 'main thread', 'gatehouse ×', 'main ×']
+  const baseline = s.dialects ? 'standard' : 'gatehouse'
+  const header = [
+    'alg',
+    s.dialects ? 'endpoint' : 'server',
+    'instructions',
+    'main thread',
+    `${baseline} ×`,
+    'main ×',
+  ]
   const body = rows.map((row) => {
-    const gatehouse = rows.find((other) => other.alg === row.alg && other.server === 'gatehouse')
+    const base = rows.find((other) => other.alg === row.alg && other.label === baseline)
     const times = (theirs: number, ours: number | undefined) => (ours ? `${fmt(theirs / ours, 2, 2)}×` : '—')
     return [
       row.alg,
-      row.server,
+      row.label,
       fmt(row.all, 0),
       fmt(row.main, 0),
-      times(row.all, gatehouse?.all),
-      times(row.main, gatehouse?.main),
+      times(row.all, base?.all),
+      times(row.main, base?.main),
     ]
   })
   return [
@@ -190,7 +297,9 @@ export function renderInstructionTable(rows: readonly InstructionRow[], s: Instr
     '',
     ...alignColumns(header, body, [0, 1]),
     '',
-    "gatehouse × = the row's instructions ÷ Gatehouse's: above 1, Gatehouse does less work per token.",
+    s.dialects
+      ? "standard × = the row's instructions ÷ the standard endpoint's: above 1, the dialect's request costs more."
+      : "gatehouse × = the row's instructions ÷ Gatehouse's: above 1, Gatehouse does less work per token.",
   ].join('\n')
 }
 
@@ -211,8 +320,10 @@ export async function instructionsMain(args: string[]): Promise<number> {
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-instructions-'))
   const rows: InstructionRow[] = []
   try {
-    for (const alg of s.algs)
-      for (const server of s.servers) rows.push(await measure(alg, server, s, workDir))
+    for (const alg of s.algs) {
+      if (s.dialects) rows.push(...(await measureDialects(alg, s, workDir)))
+      else for (const server of s.servers) rows.push(await measure(alg, server, s, workDir))
+    }
   } catch (err) {
     progress(`${(err as Error).message}\nserver logs and callgrind files kept in ${workDir}`)
     return 1
