@@ -4,7 +4,7 @@
 // req/s and CPU time on a shared two-core VM move ±15 % between runs of the same build, so a change of a
 // microsecond on the hot path cannot be told from noise by timing; this VM also exposes no hardware
 // counters to `perf`. An instruction count does not depend on the host's speed: repeated counts of one
-// build agree to within about 0.5 %. It is not a throughput figure (it weighs a cache miss like an add),
+// build agree to within about 1 %. It is not a throughput figure (it weighs a cache miss like an add),
 // so it tells where the work is and whether a change removed some, and the timed tables stay the targets.
 //
 // Each server runs under callgrind with counting off, is warmed up, and then counts exactly the requests
@@ -18,7 +18,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startDialectServer } from './dialects.ts'
 import { type CannonPlan, cannonPlan, runCannon, type TokenRequest } from './load.ts'
-import { listOption, parseServer } from './options.ts'
+import { listOption, parseServer, positive } from './options.ts'
 import { type Contender, progress } from './rounds.ts'
 import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
 import type { StartContext } from './spawn.ts'
@@ -65,11 +65,8 @@ function parseSettings(args: string[]): InstructionSettings {
     },
   })
   if (values.dialects && values.only !== undefined) throw new Error('--only belongs to the peer table')
-  const count = (value: string | undefined, fallback: number, name: string) => {
-    const n = value === undefined ? fallback : Number(value)
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`)
-    return n
-  }
+  const count = (value: string | undefined, fallback: number, name: string) =>
+    Math.round(positive(value, fallback, name))
   return {
     algs: values.alg === undefined ? ['ES256'] : listOption(values.alg, ALGS, parseAlg),
     servers:
@@ -138,10 +135,10 @@ async function sendDialect(contender: Contender, count: number, concurrency: num
   let failed = 0
   for (let sent = 0; sent < count; ) {
     const plan = await contender.plan()
-    const slice =
-      plan.wrk?.kind === 'once' && plan.wrk.distinct ? Math.min(SIGNED_SLICE, count - sent) : count - sent
-    if (plan.wrk?.kind === 'once' && plan.wrk.distinct) {
-      const bodies = plan.wrk.bodies(slice)
+    const signed = plan.wrk?.kind === 'once' && plan.wrk.distinct ? plan.wrk : undefined
+    const slice = signed ? Math.min(SIGNED_SLICE, count - sent) : count - sent
+    if (signed) {
+      const bodies = signed.bodies(slice)
       let next = 0
       failed += await sendPlan(plan, () => bodies[next++], slice, concurrency)
     } else if (plan.requests || plan.setupClient) {
@@ -175,9 +172,8 @@ export function instructionsIn(dump: string): number {
 }
 
 /** A server started under callgrind, counting nothing until asked. */
-function underCallgrind(workDir: string, base: string): StartContext {
+function underCallgrind(workDir: string, base: string): Omit<StartContext, 'workDir'> {
   return {
-    workDir,
     launcher: [
       'valgrind',
       '--tool=callgrind',
@@ -227,7 +223,7 @@ async function measure(
   workDir: string,
 ): Promise<InstructionRow> {
   const base = `callgrind-${server}-${alg}`
-  const started = await startServer(server, alg, underCallgrind(workDir, base))
+  const started = await startServer(server, alg, { workDir, ...underCallgrind(workDir, base) })
   try {
     const tag = `${alg} ${server}:`
     const sample = await verifySample(started.request, started.jwksUrl, alg, 3)
@@ -247,8 +243,7 @@ async function measure(
 /** The dialect endpoints of one server (bench/dialects.ts), each warmed up and counted in turn. */
 async function measureDialects(alg: Alg, s: InstructionSettings, workDir: string): Promise<InstructionRow[]> {
   const base = `callgrind-dialects-${alg}`
-  const { workDir: _, ...launch } = underCallgrind(workDir, base)
-  const server = await startDialectServer(alg, workDir, s.concurrency, launch)
+  const server = await startDialectServer(alg, workDir, s.concurrency, underCallgrind(workDir, base))
   try {
     const windows = new Windows(server.gatehouse.child.pid, workDir, base)
     const rows: InstructionRow[] = []
