@@ -17,6 +17,8 @@ export interface StartOptions {
   timeoutMs?: number
   // A command the server runs under, such as valgrind: it is given Node and the args.
   launcher?: readonly string[]
+  // Options for Node itself, before the script.
+  nodeFlags?: readonly string[]
 }
 
 export interface Child {
@@ -36,14 +38,16 @@ export interface Started {
 export interface StartContext {
   workDir: string
   launcher?: readonly string[]
+  nodeFlags?: readonly string[]
   // For a launcher that slows the start down.
   readyTimeoutMs?: number
 }
 
 /** The start options a context adds to a server's own. */
-export function launchedBy(ctx: StartContext): Pick<StartOptions, 'launcher' | 'timeoutMs'> {
+export function launchedBy(ctx: StartContext): Pick<StartOptions, 'launcher' | 'nodeFlags' | 'timeoutMs'> {
   return {
     ...(ctx.launcher ? { launcher: ctx.launcher } : {}),
+    ...(ctx.nodeFlags ? { nodeFlags: ctx.nodeFlags } : {}),
     ...(ctx.readyTimeoutMs ? { timeoutMs: ctx.readyTimeoutMs } : {}),
   }
 }
@@ -90,7 +94,12 @@ function lastLine(text: string): string {
 
 export async function startChild(options: StartOptions): Promise<Child> {
   const fd = openSync(options.logFile, 'a')
-  const [command, ...args] = [...(options.launcher ?? []), process.execPath, ...options.args]
+  const [command, ...args] = [
+    ...(options.launcher ?? []),
+    process.execPath,
+    ...(options.nodeFlags ?? []),
+    ...options.args,
+  ]
   const proc = spawn(command!, args, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', fd, fd],
