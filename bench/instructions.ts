@@ -171,14 +171,14 @@ export function instructionsIn(dump: string): number {
   return Number(totals[1])
 }
 
-// Gatehouse's under timed load: `--trace-gc` shows each scavenge free about 13 MiB.
+// Gatehouse's young generation under timed load: `--trace-gc` shows each scavenge free about 13 MiB.
 const YOUNG_SEMI_SPACE_MIB = 16
 
 /**
  * A server started under callgrind, counting nothing until asked. Its young generation is
- * pinned at the size it reaches in timed runs: under valgrind a server allocates so few bytes
- * a millisecond that V8 shrinks it to 1 MiB, and at RS256 a scavenge then came every 50
- * requests, a tenth of the main thread's count, where timed runs scavenge every 500 or so.
+ * pinned at the size it reaches in timed runs. Under valgrind, where a server allocates some
+ * fifty times fewer bytes a millisecond, V8 kept it at about 1 MiB at RS256: a scavenge every
+ * 50 requests, a tenth of the main thread's count, where timed runs scavenge every 500 or so.
  */
 function underCallgrind(workDir: string, base: string): Omit<StartContext, 'workDir'> {
   return {
