@@ -79,19 +79,30 @@ function parseSettings(args: string[]): InstructionSettings {
   }
 }
 
-/** Sends `count` requests, `concurrency` at a time on kept-alive connections; answers the failures. */
-async function send(req: TokenRequest, count: number, concurrency: number): Promise<number> {
-  return sendPlan(cannonPlan(req), () => req.body, count, concurrency)
+/**
+ * Kept-alive connections to one server, `concurrency` of them, the same for its warm-up and
+ * its counted window, as wrk sends hundreds of requests on each of its connections. Fresh
+ * connections at the window's start put node:http's and the streams' functions in Gatehouse's
+ * process back to lower tiers for part of it: at RS256 its main thread counted 184.5k
+ * instructions a token on fresh connections and 169.5k on kept ones (the floor 153.3k and
+ * 152.8k).
+ */
+function connections(concurrency: number): Agent {
+  return new Agent({ keepAlive: true, maxSockets: concurrency })
 }
 
-/** Sends `count` requests of a plan, each with the next body, on kept-alive connections. */
+/** Sends `count` requests, as many at a time as `agent` has connections; answers the failures. */
+async function send(req: TokenRequest, count: number, agent: Agent): Promise<number> {
+  return sendPlan(cannonPlan(req), () => req.body, count, agent)
+}
+
+/** Sends `count` requests of a plan, each with the next body. */
 async function sendPlan(
   plan: CannonPlan,
   nextBody: () => string | undefined,
   count: number,
-  concurrency: number,
+  agent: Agent,
 ): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   let left = count
   let failed = 0
   const one = () =>
@@ -110,15 +121,11 @@ async function sendPlan(
       sent.on('error', reject)
       sent.end(nextBody())
     })
-  try {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (left-- > 0) await one()
-      }),
-    )
-  } finally {
-    agent.destroy()
-  }
+  await Promise.all(
+    Array.from({ length: agent.maxSockets }, async () => {
+      while (left-- > 0) await one()
+    }),
+  )
   return failed
 }
 
@@ -131,7 +138,7 @@ const SIGNED_SLICE = 1000
  * a fresh plan every slice; refresh chains through autocannon, which reads each answer; one
  * repeated body for the rest.
  */
-async function sendDialect(contender: Contender, count: number, concurrency: number): Promise<number> {
+async function sendDialect(contender: Contender, count: number, agent: Agent): Promise<number> {
   let failed = 0
   for (let sent = 0; sent < count; ) {
     const plan = await contender.plan()
@@ -140,11 +147,11 @@ async function sendDialect(contender: Contender, count: number, concurrency: num
     if (signed) {
       const bodies = signed.bodies(slice)
       let next = 0
-      failed += await sendPlan(plan, () => bodies[next++], slice, concurrency)
+      failed += await sendPlan(plan, () => bodies[next++], slice, agent)
     } else if (plan.requests || plan.setupClient) {
-      failed += (await runCannon(plan, concurrency, 0, slice)).errors
+      failed += (await runCannon(plan, agent.maxSockets, 0, slice)).errors
     } else {
-      failed += await sendPlan(plan, () => plan.body, slice, concurrency)
+      failed += await sendPlan(plan, () => plan.body, slice, agent)
     }
     sent += slice
   }
@@ -233,18 +240,18 @@ async function measure(
 ): Promise<InstructionRow> {
   const base = `callgrind-${server}-${alg}`
   const started = await startServer(server, alg, { workDir, ...underCallgrind(workDir, base) })
+  const agent = connections(s.concurrency)
   try {
     const tag = `${alg} ${server}:`
     const sample = await verifySample(started.request, started.jwksUrl, alg, 3)
     if (sample.valid !== sample.checked) throw new Error(`${tag} invalid token: ${sample.failures[0]}`)
     progress(`${tag} warm-up, ${s.warmup} requests`)
-    await send(started.request, s.warmup, s.concurrency)
+    await send(started.request, s.warmup, agent)
     const windows = new Windows(started.child.pid, workDir, base)
-    const counts = await windows.count(tag, s.requests, () =>
-      send(started.request, s.requests, s.concurrency),
-    )
+    const counts = await windows.count(tag, s.requests, () => send(started.request, s.requests, agent))
     return { alg, label: server, ...counts }
   } finally {
+    agent.destroy()
     await started.child.stop()
   }
 }
@@ -253,23 +260,23 @@ async function measure(
 async function measureDialects(alg: Alg, s: InstructionSettings, workDir: string): Promise<InstructionRow[]> {
   const base = `callgrind-dialects-${alg}`
   const server = await startDialectServer(alg, workDir, s.concurrency, underCallgrind(workDir, base))
+  const agent = connections(s.concurrency)
   try {
     const windows = new Windows(server.gatehouse.child.pid, workDir, base)
     const rows: InstructionRow[] = []
     for (const contender of server.contenders) {
       const tag = `${alg} ${contender.dialect}:`
       progress(`${tag} warm-up, ${s.warmup} requests`)
-      const failed = await sendDialect(contender, s.warmup, s.concurrency)
+      const failed = await sendDialect(contender, s.warmup, agent)
       if (failed > 0) throw new Error(`${tag} ${failed} failed answers in the warm-up`)
-      const counts = await windows.count(tag, s.requests, () =>
-        sendDialect(contender, s.requests, s.concurrency),
-      )
+      const counts = await windows.count(tag, s.requests, () => sendDialect(contender, s.requests, agent))
       rows.push({ alg, label: contender.dialect, ...counts })
     }
     const broken = server.chainNotes()
     if (broken.length > 0) throw new Error(`refresh chains broke: ${broken[0]}`)
     return rows
   } finally {
+    agent.destroy()
     await server.gatehouse.child.stop()
   }
 }
