@@ -18,7 +18,7 @@ import { DIALECTS, type Dialect, startDialectServer } from './dialects.ts'
 import { detectDriver, runPlan } from './load.ts'
 import { listOption, positive } from './options.ts'
 import { median, progress } from './rounds.ts'
-import { ALGS, type Alg } from './servers/jwt.ts'
+import { ALGS } from './servers/jwt.ts'
 import { alignColumns, fmt } from './table.ts'
 
 const USAGE =
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   if (detectDriver() !== 'wrk') throw new Error("bench/budget.ts reads wrk's CPU: apt-get install -y wrk")
 
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-budget-'))
-  const server = await startDialectServer(alg as Alg, workDir, CONNECTIONS)
+  const server = await startDialectServer(alg, workDir, CONNECTIONS)
   const { baseUrl } = server.gatehouse
   const pid = server.gatehouse.child.pid
   const figures = new Map<Dialect, Window[]>()
