@@ -18,7 +18,7 @@ import { DIALECTS, type Dialect, startDialectServer } from './dialects.ts'
 import { detectDriver, runPlan } from './load.ts'
 import { listOption, positive } from './options.ts'
 import { median, progress } from './rounds.ts'
-import { ALGS } from './servers/jwt.ts'
+import { parseAlg } from './servers/jwt.ts'
 import { alignColumns, fmt } from './table.ts'
 
 const USAGE =
@@ -94,8 +94,7 @@ async function main(): Promise<void> {
     console.log(USAGE)
     return
   }
-  const alg = ALGS.find((a) => a === values.alg)
-  if (!alg) throw new Error(`--alg must be one of ${ALGS.join(', ')}`)
+  const alg = parseAlg(values.alg)
   const rows = listOption(values.rows, DIALECTS, (s) => {
     const d = DIALECTS.find((x) => x === s)
     if (!d) throw new Error(`unknown row ${JSON.stringify(s)}; expected some of ${DIALECTS.join(', ')}`)
@@ -110,18 +109,17 @@ async function main(): Promise<void> {
   const server = await startDialectServer(alg, workDir, CONNECTIONS)
   const { baseUrl } = server.gatehouse
   const pid = server.gatehouse.child.pid
+  const contender = (row: Dialect) => server.contenders.find((c) => c.dialect === row)!
   const figures = new Map<Dialect, Window[]>()
   try {
     for (const row of rows) {
       progress(`${alg} ${row}: warm-up`)
-      const c = server.contenders.find((x) => x.dialect === row)!
-      await runPlan('wrk', await c.plan(), CONNECTIONS, 2, workDir)
+      await runPlan('wrk', await contender(row).plan(), CONNECTIONS, 2, workDir)
     }
     for (let round = 1; round <= rounds; round++) {
       for (const row of rows) {
         progress(`${alg} ${row}: round ${round}/${rounds}`)
-        const c = server.contenders.find((x) => x.dialect === row)!
-        const run = runPlan('wrk', await c.plan(), CONNECTIONS, duration, workDir)
+        const run = runPlan('wrk', await contender(row).plan(), CONNECTIONS, duration, workDir)
         await sleep(SKIP_START_SEC * 1000)
         const wrk = driverPid()
         const before = await read(baseUrl, pid, wrk)
