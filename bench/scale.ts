@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLIENTS_IN_MEMORY as CACHE_CAPACITY } from '@gatehouse/core'
 import {
   checkBuilt,
   type GatehouseFiles,
@@ -39,8 +40,6 @@ import { oauthAccessToken, postJson } from './verify.ts'
 
 export const SCALE_TARGET = 0.9
 export const BASELINE_CLIENTS = 10
-// ClientDirectory's default capacity in packages/core/src/clients/client-directory.ts.
-const CACHE_CAPACITY = 100_000
 
 const SEED_SCRIPT = fileURLToPath(new URL('./seed-clients.ts', import.meta.url))
 

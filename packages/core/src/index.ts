@@ -12,7 +12,7 @@ export {
   type RateLimits,
   type TokenRequest,
 } from './authorization-server.ts'
-export { keepWithin } from './bounded.ts'
+export { CLIENTS_IN_MEMORY, keepWithin } from './bounded.ts'
 export { MasterKeyCipher } from './cipher.ts'
 export { ApiService } from './clients/api-service.ts'
 export { ClientDirectory } from './clients/client-directory.ts'

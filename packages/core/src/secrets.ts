@@ -1,5 +1,5 @@
 import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
-import { keepWithin } from './bounded.ts'
+import { CLIENTS_IN_MEMORY, keepWithin } from './bounded.ts'
 
 /*
  * Two hash formats, chosen by where the secret came from:
@@ -61,7 +61,7 @@ function parseSalted(stored: string): SaltedHash | undefined {
         ? { salt: Buffer.from(parts[1]!, 'base64url'), digest: Buffer.from(parts[2]!, 'base64url') }
         : null
     parsedHashes.set(stored, parsed)
-    keepWithin(parsedHashes, 100_000)
+    keepWithin(parsedHashes, CLIENTS_IN_MEMORY)
   }
   return parsed ?? undefined
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { mock, test } from 'node:test'
+import { CLIENTS_IN_MEMORY } from '../src/bounded.ts'
 import { jsonString } from '../src/json-string.ts'
 
 test('jsonString writes what JSON.stringify writes, the first time and after', () => {
@@ -14,4 +15,18 @@ test('jsonString writes what JSON.stringify writes, the first time and after', (
   ]
   for (let round = 0; round < 3; round++)
     for (const value of strings) assert.equal(jsonString(value), JSON.stringify(value))
+})
+
+test('jsonString keeps the ids of as many clients as the token path keeps in memory, served in turn', () => {
+  // Clients served in turn are the memo's worst case: one smaller than the set in use evicts,
+  // oldest first, the ids that come round next, and then misses on every one of them.
+  const ids = Array.from({ length: CLIENTS_IN_MEMORY }, (_, i) => `memo-test-client-${i}`)
+  for (const id of ids) jsonString(id)
+  const stringify = mock.method(JSON, 'stringify')
+  try {
+    for (const id of ids) assert.equal(jsonString(id), `"${id}"`)
+    assert.equal(stringify.mock.callCount(), 0)
+  } finally {
+    stringify.mock.restore()
+  }
 })

@@ -1,4 +1,4 @@
-import { keepWithin } from '../bounded.ts'
+import { CLIENTS_IN_MEMORY, keepWithin } from '../bounded.ts'
 import type { ClientRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 
@@ -12,7 +12,7 @@ export class ClientDirectory {
   private readonly store: Store
   private readonly capacity: number
 
-  constructor(store: Store, capacity = 100_000) {
+  constructor(store: Store, capacity = CLIENTS_IN_MEMORY) {
     this.store = store
     this.capacity = capacity
   }

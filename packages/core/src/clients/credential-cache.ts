@@ -1,3 +1,4 @@
+import { CLIENTS_IN_MEMORY } from '../bounded.ts'
 import type { ChildRecord, ServiceKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 
@@ -13,7 +14,7 @@ export class CredentialCache {
   private readonly serviceKeys = new Map<string, ServiceKeyRecord>()
   private readonly children = new Map<string, ChildRecord>()
 
-  constructor(store: Store, capacity = 100_000) {
+  constructor(store: Store, capacity = CLIENTS_IN_MEMORY) {
     this.store = store
     this.capacity = capacity
   }
