@@ -1,9 +1,9 @@
 /**
  * How many clients the token path keeps in memory. The client directory, the credential cache,
- * the parsed secret hashes and the JSON memo are all sized from it: a smaller one beside the
- * others thrashes, because clients served in turn evict, oldest first, the very entries that
- * come round next. With 10,000 clients in use, a JSON memo of 10,000 entries missed on every
- * request (`npm run bench -- --clients 1000000`).
+ * the parsed secret hashes and the JSON memo are all sized from it (the last two at two
+ * entries a client): a smaller one beside the others thrashes, because clients served in turn
+ * evict, oldest first, the very entries that come round next. With 10,000 clients in use, a
+ * JSON memo of 10,000 entries missed on every request (`npm run bench -- --clients 1000000`).
  */
 export const CLIENTS_IN_MEMORY = 100_000
 

@@ -50,6 +50,7 @@ interface SaltedHash {
 }
 
 // Stored hashes decoded once: the same client's hash is checked on every one of its requests.
+// Two a client: while a rotation's grace runs, each request checks the old secret and the new.
 const parsedHashes = new Map<string, SaltedHash | null>()
 
 function parseSalted(stored: string): SaltedHash | undefined {
@@ -61,7 +62,7 @@ function parseSalted(stored: string): SaltedHash | undefined {
         ? { salt: Buffer.from(parts[1]!, 'base64url'), digest: Buffer.from(parts[2]!, 'base64url') }
         : null
     parsedHashes.set(stored, parsed)
-    keepWithin(parsedHashes, CLIENTS_IN_MEMORY)
+    keepWithin(parsedHashes, 2 * CLIENTS_IN_MEMORY)
   }
   return parsed ?? undefined
 }
