@@ -10,7 +10,7 @@ import { SigningThreads } from './signing-threads.ts'
  * and a callback on the main thread) costs as much as the signature, and batching wins.
  * RS256 signs on libuv's pool: a 2048-bit signature is slow enough that the job costs little
  * beside it, and the pool's one shared queue keeps every thread busy, where shares pushed to
- * threads can leave one idle while another has a backlog (measured both ways; BENCHMARKS.md).
+ * threads can leave one idle while another has a backlog (measured both ways; bench/HISTORY.md).
  * The threads start with the first key that needs them.
  */
 export class SignatureRouter implements SignatureProvider {

@@ -42,7 +42,7 @@ export function createDialect(description: DialectDescription): TokenDialect {
 
     // One function literal per body format: the closures made from one literal share V8's type
     // feedback, so with a single `parse` JSON requests shaped the code that form requests ran
-    // (V8 inlined parseForm into it on thin feedback; BENCHMARKS.md has the measurements).
+    // (V8 inlined parseForm into it on thin feedback; bench/HISTORY.md has the measurements).
     parse:
       description.body === 'form'
         ? (http: HttpInput, route: DialectRoute) => tokenRequest(http, route, parseForm(http))
