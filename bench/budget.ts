@@ -11,21 +11,18 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { idleSeconds, processSeconds, threadSeconds } from './cpu.ts'
-import { DIALECTS, type Dialect, startDialectServer } from './dialects.ts'
+import { type Dialect, startDialectServer } from './dialects.ts'
 import { detectDriver, runPlan } from './load.ts'
-import { listOption, positive } from './options.ts'
+import { positive } from './options.ts'
 import { median, progress } from './rounds.ts'
-import { parseAlg } from './servers/jwt.ts'
 import { alignColumns, fmt } from './table.ts'
+import { insideRun, requestsCounted, rowOptions } from './window.ts'
 
 const USAGE =
   'usage: npx node bench/budget.ts [--alg EdDSA] [--rows standard,signature,refresh] [--rounds 3] [--duration 5]'
 const CONNECTIONS = 50
-const SKIP_START_SEC = 1
-const SKIP_END_SEC = 0.5
 
 /** One run's window: µs per request by column, and the server's rate in it. */
 interface Window {
@@ -53,20 +50,9 @@ export function perRequest(before: Reading, after: Reading): Map<string, number>
   return out
 }
 
-/** The sum of the server's token request counter over every endpoint, grant and outcome. */
-export function countedRequests(metrics: string): number {
-  let total = 0
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith('gatehouse_token_requests_total')) continue
-    total += Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return total
-}
-
 async function read(baseUrl: string, pid: number, driverPid: number): Promise<Reading> {
-  const response = await fetch(`${baseUrl}/metrics`)
   return {
-    requests: countedRequests(await response.text()),
+    requests: await requestsCounted(baseUrl),
     threads: threadSeconds(pid),
     driver: processSeconds(driverPid),
     idle: idleSeconds(),
@@ -94,15 +80,8 @@ async function main(): Promise<void> {
     console.log(USAGE)
     return
   }
-  const alg = parseAlg(values.alg)
-  const rows = listOption(values.rows, DIALECTS, (s) => {
-    const d = DIALECTS.find((x) => x === s)
-    if (!d) throw new Error(`unknown row ${JSON.stringify(s)}; expected some of ${DIALECTS.join(', ')}`)
-    return d
-  })
+  const { alg, rows, duration } = rowOptions(values, 5)
   const rounds = positive(values.rounds, 3, 'rounds')
-  const duration = positive(values.duration, 5, 'duration')
-  if (duration <= SKIP_START_SEC + SKIP_END_SEC + 1) throw new Error('--duration must be more than 2.5 s')
   if (detectDriver() !== 'wrk') throw new Error("bench/budget.ts reads wrk's CPU: apt-get install -y wrk")
 
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-budget-'))
@@ -120,14 +99,12 @@ async function main(): Promise<void> {
       for (const row of rows) {
         progress(`${alg} ${row}: round ${round}/${rounds}`)
         const run = runPlan('wrk', await contender(row).plan(), CONNECTIONS, duration, workDir)
-        await sleep(SKIP_START_SEC * 1000)
-        const wrk = driverPid()
-        const before = await read(baseUrl, pid, wrk)
-        const started = performance.now()
-        await sleep((duration - SKIP_START_SEC - SKIP_END_SEC) * 1000)
-        const after = await read(baseUrl, pid, wrk)
-        const seconds = (performance.now() - started) / 1000
-        const result = await run
+        // wrk's pid once it runs, found at the first reading.
+        let wrk: number | undefined
+        const { before, after, seconds, result } = await insideRun(run, duration, () => {
+          wrk ??= driverPid()
+          return read(baseUrl, pid, wrk)
+        })
         if (result.errors > 0) throw new Error(`${row}: ${result.errors} errors in the run`)
         const rps = (after.requests - before.requests) / seconds
         figures.set(row, [...(figures.get(row) ?? []), { us: perRequest(before, after), rps }])

@@ -30,6 +30,12 @@ import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
 export type Dialect = (typeof DIALECTS)[number]
 
+export function parseDialect(s: string): Dialect {
+  const found = DIALECTS.find((d) => d === s)
+  if (!found) throw new Error(`unknown row ${JSON.stringify(s)}; expected some of ${DIALECTS.join(', ')}`)
+  return found
+}
+
 export const DIALECT_TARGET = 0.9
 const SIGNATURE_CLIENTS = 16
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { countedRequests, perRequest, type Reading } from '../budget.ts'
+import { perRequest, type Reading } from '../budget.ts'
+import { countedRequests } from '../window.ts'
 
 test('countedRequests sums the token request counter over every series and nothing else', () => {
   const metrics = [
