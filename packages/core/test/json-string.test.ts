@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
 import { CLIENTS_IN_MEMORY } from '../src/bounded.ts'
-import { jsonString } from '../src/json-string.ts'
+import { jsonString, jsonStringMemo } from '../src/json-string.ts'
+
+/** How many times `run` called JSON.stringify: each miss of a memo calls it once. */
+function stringifyCalls(run: () => void): number {
+  const stringify = mock.method(JSON, 'stringify')
+  try {
+    run()
+    return stringify.mock.callCount()
+  } finally {
+    stringify.mock.restore()
+  }
+}
 
 test('jsonString writes what JSON.stringify writes, the first time and after', () => {
   const strings = [
@@ -22,11 +33,24 @@ test('jsonString keeps the ids of as many clients as the token path keeps in mem
   // oldest first, the ids that come round next, and then misses on every one of them.
   const ids = Array.from({ length: CLIENTS_IN_MEMORY }, (_, i) => `memo-test-client-${i}`)
   for (const id of ids) jsonString(id)
-  const stringify = mock.method(JSON, 'stringify')
-  try {
-    for (const id of ids) assert.equal(jsonString(id), `"${id}"`)
-    assert.equal(stringify.mock.callCount(), 0)
-  } finally {
-    stringify.mock.restore()
-  }
+  assert.equal(
+    stringifyCalls(() => {
+      for (const id of ids) assert.equal(jsonString(id), `"${id}"`)
+    }),
+    0,
+  )
+})
+
+test('a flood of new strings through one memo evicts nothing from another', () => {
+  const ids = jsonStringMemo(100)
+  const addresses = jsonStringMemo(100)
+  const kept = Array.from({ length: 100 }, (_, i) => `flood-test-client-${i}`)
+  for (const id of kept) ids(id)
+  for (let i = 0; i < 10_000; i++) addresses(`2001:db8::${i.toString(16)}`)
+  assert.equal(
+    stringifyCalls(() => {
+      for (const id of kept) assert.equal(ids(id), `"${id}"`)
+    }),
+    0,
+  )
 })

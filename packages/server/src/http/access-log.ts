@@ -1,4 +1,4 @@
-import { jsonString } from '@gatehouse/core'
+import { jsonStringMemo } from '@gatehouse/core'
 import pino, { type Logger } from 'pino'
 
 /** What the access log records of one token request. */
@@ -24,6 +24,10 @@ type Internals = Logger & {
   [pino.symbols.chindingsSym]: string
   [pino.symbols.timeSym]: () => string
 }
+
+// Addresses and outcomes in memos of their own: a flood of new addresses evicts only addresses.
+const addressJson = jsonStringMemo(10_000)
+const outcomeJson = jsonStringMemo(100)
 
 /**
  * The token endpoints' access-log line: the line `logger.info` writes for the same fields
@@ -61,8 +65,8 @@ export class TokenAccessLog {
     this.pending +=
       `${this.level}${logger[pino.symbols.timeSym]()}${logger[pino.symbols.chindingsSym]}` +
       `,"reqId":${id},"req":{"id":${id}${route.req}` +
-      `,"remoteAddress":${jsonString(entry.remoteAddress)}},"res":{"statusCode":${entry.statusCode}}` +
-      `${route.endpoint},"outcome":${jsonString(entry.outcome)}` +
+      `,"remoteAddress":${addressJson(entry.remoteAddress)}},"res":{"statusCode":${entry.statusCode}}` +
+      `${route.endpoint},"outcome":${outcomeJson(entry.outcome)}` +
       `,"responseTime":${entry.responseTime},"msg":"request completed"}\n`
     if (this.pending.length >= BATCH) this.flush()
     else if (this.timer === undefined) this.timer = setTimeout(this.flush, WAIT_MS).unref()
