@@ -24,7 +24,7 @@ export function jsonStringMemo(capacity: number): (value: string) => string {
 }
 
 /**
- * The claims' repeating strings (a client's id, its subject, its scope, an audience): two a
- * client for every client kept in memory, its id and a subject of its own.
+ * The claims' client ids and subjects: two a client for every client kept in memory, its id
+ * and a subject of its own.
  */
 export const jsonString = jsonStringMemo(2 * CLIENTS_IN_MEMORY)

@@ -1,6 +1,6 @@
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
-import { jsonString } from '../json-string.ts'
+import { jsonString, jsonStringMemo } from '../json-string.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
 import { randomId } from '../random.ts'
 
@@ -20,6 +20,10 @@ export interface IssuedAccessToken {
   jti: string
   expiresAt: number
 }
+
+// Scopes and audiences in a memo of their own: a client may ask for any subset of its scopes,
+// and those strings must not evict the ids that `jsonString` keeps for every client.
+const grantJson = jsonStringMemo(10_000)
 
 /** Signs RFC 9068 access tokens with the key ring's current key. */
 export class AccessTokenIssuer {
@@ -72,12 +76,12 @@ export class AccessTokenIssuer {
       })
     }
     const audience =
-      typeof claims.audience === 'string' ? jsonString(claims.audience) : JSON.stringify(claims.audience)
+      typeof claims.audience === 'string' ? grantJson(claims.audience) : JSON.stringify(claims.audience)
     // jti is base64url (randomId), which JSON never escapes.
     return (
       `{"iss":${this.issuerJson},"sub":${jsonString(claims.subject)},"aud":${audience},` +
       `"exp":${exp},"iat":${iat},"jti":"${jti}","client_id":${jsonString(claims.clientId)}` +
-      `${scope === undefined ? '' : `,"scope":${jsonString(scope)}`}}`
+      `${scope === undefined ? '' : `,"scope":${grantJson(scope)}`}}`
     )
   }
 }
