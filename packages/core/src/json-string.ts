@@ -27,4 +27,4 @@ export function jsonStringMemo(capacity: number): (value: string) => string {
  * The claims' client ids and subjects: two a client for every client kept in memory, its id
  * and a subject of its own.
  */
-export const jsonString = jsonStringMemo(2 * CLIENTS_IN_MEMORY)
+export const clientJson = jsonStringMemo(2 * CLIENTS_IN_MEMORY)

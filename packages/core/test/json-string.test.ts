@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
 import { CLIENTS_IN_MEMORY } from '../src/bounded.ts'
-import { jsonString, jsonStringMemo } from '../src/json-string.ts'
+import { clientJson, jsonStringMemo } from '../src/json-string.ts'
 
 /** How many times `run` called JSON.stringify: each miss of a memo calls it once. */
 function stringifyCalls(run: () => void): number {
@@ -14,7 +14,7 @@ function stringifyCalls(run: () => void): number {
   }
 }
 
-test('jsonString writes what JSON.stringify writes, the first time and after', () => {
+test('clientJson writes what JSON.stringify writes, the first time and after', () => {
   const strings = [
     '',
     'plain',
@@ -25,17 +25,17 @@ test('jsonString writes what JSON.stringify writes, the first time and after', (
     'x'.repeat(300),
   ]
   for (let round = 0; round < 3; round++)
-    for (const value of strings) assert.equal(jsonString(value), JSON.stringify(value))
+    for (const value of strings) assert.equal(clientJson(value), JSON.stringify(value))
 })
 
-test('jsonString keeps the ids of as many clients as the token path keeps in memory, served in turn', () => {
+test('clientJson keeps the ids of as many clients as the token path keeps in memory, served in turn', () => {
   // Clients served in turn are the memo's worst case: one smaller than the set in use evicts,
   // oldest first, the ids that come round next, and then misses on every one of them.
   const ids = Array.from({ length: CLIENTS_IN_MEMORY }, (_, i) => `memo-test-client-${i}`)
-  for (const id of ids) jsonString(id)
+  for (const id of ids) clientJson(id)
   assert.equal(
     stringifyCalls(() => {
-      for (const id of ids) assert.equal(jsonString(id), `"${id}"`)
+      for (const id of ids) assert.equal(clientJson(id), `"${id}"`)
     }),
     0,
   )

@@ -1,6 +1,6 @@
 import { type Clock, nowSeconds } from '../clock.ts'
 import { OAuthError } from '../errors.ts'
-import { jsonString, jsonStringMemo } from '../json-string.ts'
+import { clientJson, jsonStringMemo } from '../json-string.ts'
 import type { KeyRing } from '../keys/key-ring.ts'
 import { randomId } from '../random.ts'
 
@@ -22,7 +22,7 @@ export interface IssuedAccessToken {
 }
 
 // Scopes and audiences in a memo of their own: a client may ask for any subset of its scopes,
-// and those strings must not evict the ids that `jsonString` keeps for every client.
+// and those strings must not evict the ids that `clientJson` keeps for every client.
 const grantJson = jsonStringMemo(10_000)
 
 /** Signs RFC 9068 access tokens with the key ring's current key. */
@@ -79,8 +79,8 @@ export class AccessTokenIssuer {
       typeof claims.audience === 'string' ? grantJson(claims.audience) : JSON.stringify(claims.audience)
     // jti is base64url (randomId), which JSON never escapes.
     return (
-      `{"iss":${this.issuerJson},"sub":${jsonString(claims.subject)},"aud":${audience},` +
-      `"exp":${exp},"iat":${iat},"jti":"${jti}","client_id":${jsonString(claims.clientId)}` +
+      `{"iss":${this.issuerJson},"sub":${clientJson(claims.subject)},"aud":${audience},` +
+      `"exp":${exp},"iat":${iat},"jti":"${jti}","client_id":${clientJson(claims.clientId)}` +
       `${scope === undefined ? '' : `,"scope":${grantJson(scope)}`}}`
     )
   }
