@@ -38,6 +38,27 @@ export interface Reading {
   idle: number
 }
 
+/** A row's medians: the whole machine's µs per request, the idle part of it, and req/s. */
+export interface RowShare {
+  sum: number
+  idle: number
+  rps: number
+}
+
+/**
+ * Each row against the first: as measured (req/s), and as it would be if no core ever sat idle
+ * (the first row's work ÷ this row's). When the second is below a target too, the row's own
+ * work is what misses it, and less waiting could not make it up.
+ */
+export function againstFirst(rows: readonly RowShare[]): { measured: number; workOnly: number }[] {
+  const first = rows[0]
+  if (!first) return []
+  return rows.map((row) => ({
+    measured: row.rps / first.rps,
+    workOnly: (first.sum - first.idle) / (row.sum - row.idle),
+  }))
+}
+
 /** µs per request of each thread, the driver and idle, from two readings inside one run. */
 export function perRequest(before: Reading, after: Reading): Map<string, number> {
   const requests = after.requests - before.requests
@@ -134,27 +155,40 @@ function render(
   const runs = rounds * rows.length
   const threads = [...totals].filter(([, us]) => us / runs >= 0.05).sort((a, b) => b[1] - a[1])
   const columns = [...threads.map(([name]) => name), 'driver', 'idle']
-  const body = rows.map((row) => {
+  const sum = (w: Window) => [...w.us.values()].reduce((total, us) => total + us, 0)
+  const middle = (windows: Window[], pick: (w: Window) => number) => median(windows.map(pick)) ?? 0
+  const shares = rows.map((row): RowShare => {
     const windows = figures.get(row) ?? []
-    const mid = (pick: (w: Window) => number) => fmt(median(windows.map(pick)) ?? 0, 1, 1)
-    const sum = (w: Window) => [...w.us.values()].reduce((total, us) => total + us, 0)
+    return {
+      sum: middle(windows, sum),
+      idle: middle(windows, (w) => w.us.get('idle') ?? 0),
+      rps: middle(windows, (w) => w.rps),
+    }
+  })
+  const ratios = againstFirst(shares)
+  const body = rows.map((row, i) => {
+    const windows = figures.get(row) ?? []
+    const column = (name: string) => fmt(middle(windows, (w) => w.us.get(name) ?? 0), 1, 1)
     return [
       row,
-      ...columns.map((column) => mid((w) => w.us.get(column) ?? 0)),
-      mid(sum),
-      fmt(median(windows.map((w) => w.rps)) ?? 0, 0),
+      ...columns.map(column),
+      fmt(shares[i]!.sum, 1, 1),
+      fmt(shares[i]!.rps, 0),
+      `${fmt(ratios[i]!.measured, 2, 2)}×`,
+      `${fmt(ratios[i]!.workOnly, 2, 2)}×`,
     ]
   })
   return [
     `Where a request's time goes, ${alg}: µs per request inside wrk's runs, ${rounds} rounds of ${duration} s (medians)`,
     `node ${process.versions.node}, ${availableParallelism()} × ${cpus()[0]?.model.trim()}, load average ${fmt(loadavg()[0]!, 2)} at end`,
     '',
-    ...alignColumns(['row', ...columns, 'sum', 'req/s'], body, [0]),
+    ...alignColumns(['row', ...columns, 'sum', 'req/s', `× ${rows[0]}`, 'if never idle'], body, [0]),
     '',
     "Columns: the server's threads by name (libuv-worker: its pool; V8Worker: the garbage collector's and the",
     "compiler's helpers), the load driver (wrk), and the time the CPUs sat idle; sum = all of them, the",
     "request's share of the machine (the CPUs ÷ req/s). Idle that grows from one row to the next is time the",
-    'threads spent waiting on each other, not working.',
+    `threads spent waiting on each other, not working. × ${rows[0]}: req/s against the first row's; if never`,
+    "idle: the first row's sum less its idle ÷ this row's, the ratio the row's work alone allows.",
   ].join('\n')
 }
 

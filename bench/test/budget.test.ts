@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { perRequest, type Reading } from '../budget.ts'
+import { againstFirst, perRequest, type Reading } from '../budget.ts'
 import { countedRequests } from '../window.ts'
 
 test('countedRequests sums the token request counter over every series and nothing else', () => {
@@ -37,4 +37,17 @@ test('perRequest gives each thread, the driver and idle in µs per request over 
 test('perRequest refuses a window in which the server counted nothing', () => {
   const reading: Reading = { requests: 5, threads: new Map(), driver: 0, idle: 0 }
   assert.throws(() => perRequest(reading, reading), /no requests/)
+})
+
+test('againstFirst compares each row with the first as measured and as its work alone allows', () => {
+  const [first, second] = againstFirst([
+    { sum: 100, idle: 17, rps: 20_000 },
+    { sum: 111, idle: 20, rps: 18_000 },
+  ])
+  assert.equal(first!.measured, 1)
+  assert.equal(first!.workOnly, 1)
+  assert.equal(second!.measured, 0.9)
+  // 83 µs of work against 91: without idle the row could reach 0.91 ×, and no more.
+  assert.ok(Math.abs(second!.workOnly - 83 / 91) < 1e-12)
+  assert.deepEqual(againstFirst([]), [])
 })
