@@ -168,10 +168,10 @@ function render(
   const ratios = againstFirst(shares)
   const body = rows.map((row, i) => {
     const windows = figures.get(row) ?? []
-    const column = (name: string) => fmt(middle(windows, (w) => w.us.get(name) ?? 0), 1, 1)
+    const us = (name: string) => middle(windows, (w) => w.us.get(name) ?? 0)
     return [
       row,
-      ...columns.map(column),
+      ...columns.map((name) => fmt(us(name), 1, 1)),
       fmt(shares[i]!.sum, 1, 1),
       fmt(shares[i]!.rps, 0),
       `${fmt(ratios[i]!.measured, 2, 2)}×`,
