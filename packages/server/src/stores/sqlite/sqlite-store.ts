@@ -75,7 +75,12 @@ export class SqliteStore implements Store {
     } catch (cause) {
       throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
     }
-    this.migrate()
+    try {
+      this.migrate()
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
     const { checkpointThread } = options
     if (checkpointThread && file !== ':memory:') {
       this.db.exec('PRAGMA wal_autocheckpoint = 0')
@@ -472,26 +477,31 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Brings the schema up to date under the write lock, from the first read of its version: two
+   * processes opening a new or older database at once (two servers, a server and the CLI) would
+   * otherwise both read the same version and both apply the next migration, and one would fail
+   * on a table or column the other had just made.
+   */
   private migrate(): void {
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
-    )
-    const applied = Number(
-      (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v,
-    )
-    if (applied > migrations.length) {
-      throw new Error(
-        `the database is at schema version ${applied}, newer than this Gatehouse knows (${migrations.length}); upgrade Gatehouse`,
+    this.transaction(() => {
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
       )
-    }
-    for (let version = applied + 1; version <= migrations.length; version++) {
-      this.transaction(() => {
+      const applied = Number(
+        (this.db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as Row).v,
+      )
+      if (applied > migrations.length) {
+        throw new Error(
+          `the database is at schema version ${applied}, newer than this Gatehouse knows (${migrations.length}); upgrade Gatehouse`,
+        )
+      }
+      const record = this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+      for (let version = applied + 1; version <= migrations.length; version++) {
         this.db.exec(migrations[version - 1]!)
-        this.db
-          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
-          .run(version, Math.floor(Date.now() / 1000))
-      })
-    }
+        record.run(version, Math.floor(Date.now() / 1000))
+      }
+    })
   }
 }
 
