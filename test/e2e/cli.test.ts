@@ -174,6 +174,25 @@ describe('the CLI against a running server on the same storage', () => {
     assert.equal(apis.length, 1)
   })
 
+  test('a serve that cannot start exits with status 1 and one line instead of hanging', async () => {
+    const serve = (args: string[], env: NodeJS.ProcessEnv) =>
+      run(process.execPath, [BIN, 'serve', ...args], { env, timeout: 20_000 }).then(
+        () => ({ code: 0, stderr: '', killed: false }),
+        (error: { code: number | null; stderr: string; killed: boolean }) => error,
+      )
+    const port = new URL(url).port
+    const busy = await serve(['--port', port, '--data', join(dataDir, '..', 'other')], cleanEnv())
+    assert.equal(busy.killed, false, 'still running 20 s after it failed')
+    assert.equal(busy.code, 1)
+    assert.match(busy.stderr, /^gatehouse: .*EADDRINUSE/)
+    // A master key other than the one that sealed this data directory's signing keys.
+    const wrongKey = { ...cleanEnv(), GATEHOUSE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64url') }
+    const sealed = await serve(['--port', '0', '--data', dataDir], wrongKey)
+    assert.equal(sealed.killed, false, 'still running 20 s after it failed')
+    assert.equal(sealed.code, 1)
+    assert.equal(sealed.stderr.trim().split('\n').length, 1, sealed.stderr)
+  })
+
   test('errors: exit status 1 and one line on standard error, nothing on standard output', async () => {
     for (const args of [
       ['clients', 'show', 'no-such-client', '--json'],

@@ -39,41 +39,51 @@ export async function startServer(
   const logger = createLogger(config.logLevel, options.logDestination)
   const masterKey = loadMasterKey(config.dataDir)
   const store = openStore(config, { warn: (message) => logger.warn(message) })
-  let issuer = issuerOf(config)
-  // A zero port is resolved by listening first; the issuer must be known before tokens are
-  // signed, so bind, then build the app on the bound port.
-  const probe = config.port === 0 && !config.issuer ? await reservePort(config.host) : undefined
-  if (probe !== undefined) {
-    config = { ...config, port: probe }
-    issuer = issuerOf(config)
+  // What has started so far, stopped in reverse if a later step fails: a store's checkpoint
+  // thread or a gatehouse's signing threads and timers would keep a failed `serve` from exiting.
+  let gatehouse: Gatehouse | undefined
+  let app: FastifyInstance | undefined
+  const close = async () => {
+    await app?.close()
+    await gatehouse?.stop()
+    await store.close()
+    logger.flush()
   }
-  const gatehouse = await startGatehouse({
-    config,
-    issuer,
-    store,
-    cipher: new MasterKeyCipher(masterKey.key),
-    clock: options.clock ?? systemClock,
-    onBackgroundError: (error) => logger.error({ err: error }, 'background refresh failed'),
-  })
-  const metrics = new Metrics()
-  const app = buildApp({ config, issuer, gatehouse, store, metrics, logger })
-  await app.listen({ host: config.host, port: config.port })
-  const address = app.server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return {
-    url: `http://${host}:${address.port}`,
-    issuer,
-    app,
-    gatehouse,
-    store,
-    masterKey,
-    logger,
-    async close() {
-      await app.close()
-      await gatehouse.stop()
-      await store.close()
-      logger.flush()
-    },
+  try {
+    let issuer = issuerOf(config)
+    // A zero port is resolved by listening first; the issuer must be known before tokens are
+    // signed, so bind, then build the app on the bound port.
+    const probe = config.port === 0 && !config.issuer ? await reservePort(config.host) : undefined
+    if (probe !== undefined) {
+      config = { ...config, port: probe }
+      issuer = issuerOf(config)
+    }
+    gatehouse = await startGatehouse({
+      config,
+      issuer,
+      store,
+      cipher: new MasterKeyCipher(masterKey.key),
+      clock: options.clock ?? systemClock,
+      onBackgroundError: (error) => logger.error({ err: error }, 'background refresh failed'),
+    })
+    const metrics = new Metrics()
+    app = buildApp({ config, issuer, gatehouse, store, metrics, logger })
+    await app.listen({ host: config.host, port: config.port })
+    const address = app.server.address() as AddressInfo
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return {
+      url: `http://${host}:${address.port}`,
+      issuer,
+      app,
+      gatehouse,
+      store,
+      masterKey,
+      logger,
+      close,
+    }
+  } catch (error) {
+    await close().catch(() => {})
+    throw error
   }
 }
 

@@ -270,7 +270,7 @@ test('connections that open a new database at the same moment all find it migrat
         await new SqliteStore(file).close()
         parentPort.postMessage('opened')
       } catch (error) {
-        parentPort.postMessage(String(error))
+        parentPort.postMessage(String(error) + ' (' + String(error.cause) + ')')
       }
     })`
   for (let round = 0; round < 5; round++) {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { Cell, type FromCheckpointer } from './checkpointer.ts'
 import { openConnection } from './connection.ts'
+import { isSqliteBusy } from './errors.ts'
 
 // A checkpoint runs once `every` commits have landed since the last (see checkpointer.ts), or
 // this long after the first of them, whichever comes first.
@@ -13,10 +14,6 @@ const LOOK_MS = 50
 // How long a RESTART waits for other connections' readers and writers (including the main
 // connection's transaction under way, never a new one) before it gives up for now.
 const WAIT_MS = 100
-
-const isBusy = (error: unknown) =>
-  error instanceof Error && ((error as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY
-const SQLITE_BUSY = 5
 
 interface Checkpoint {
   busy: number
@@ -48,7 +45,7 @@ try {
     try {
       db.exec('BEGIN IMMEDIATE')
     } catch (error) {
-      if (isBusy(error)) return
+      if (isSqliteBusy(error)) return
       throw error
     }
     try {

@@ -60,8 +60,6 @@ export class Checkpointer implements CommitHooks {
         restartAt: options.restartAt ?? 4000,
       },
     })
-    // A server with nothing else to do may exit: the database is consistent between checkpoints.
-    this.worker.unref()
     let failed = false
     const fail = (reason: string) => {
       if (failed || this.closed) return
@@ -81,6 +79,9 @@ export class Checkpointer implements CommitHooks {
         resolve()
       }),
     )
+    // A server with nothing else to do may exit: the database is consistent between checkpoints.
+    // After the listeners: a 'message' listener added to an unreferenced worker refers it again.
+    this.worker.unref()
   }
 
   /** True while the thread holds writers back; the thread reports `released` after. */

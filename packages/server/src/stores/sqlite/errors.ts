@@ -8,3 +8,10 @@ export function isSqliteUnavailable(error: unknown): boolean {
   if (code === 'ERR_INVALID_STATE') return true
   return code === 'ERR_SQLITE_ERROR' && errcode !== undefined && UNAVAILABLE.has(errcode & 0xff)
 }
+
+/** Whether a node:sqlite error is SQLITE_BUSY: another connection holds the lock it needed. */
+export function isSqliteBusy(error: unknown): boolean {
+  return error instanceof Error && ((error as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY
+}
+
+const SQLITE_BUSY = 5
