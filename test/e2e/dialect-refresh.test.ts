@@ -289,6 +289,43 @@ describe('seed 003: token with refresh at /amsu-analysis/v2', () => {
         )
       })
 
+      test('a refresh refused for its scope or resource leaves the token usable', async () => {
+        const a = await issue()
+        const refusals: Record<string, string>[] = [
+          { scope: 'not.granted' },
+          { resource: 'https://unknown.example.com' },
+        ]
+        for (const extra of refusals) {
+          const res = await send(server, route.path, formBody({ refresh_token: a.refresh_token, ...extra }), {
+            method: route.method,
+            contentType: FORM,
+          })
+          await assertRefreshError(res, 400, 'COMMON.INVALID_REQUEST')
+        }
+        await assertTokenAnswer(server, await refresh(server, route, a.refresh_token), SEED_ID)
+      })
+
+      test('a spent token with a bad scope is still a reuse: the family is revoked', async () => {
+        const a = await issue()
+        const b = (await assertTokenAnswer(server, await refresh(server, route, a.refresh_token), SEED_ID))
+          .body
+        const reuse = await send(
+          server,
+          route.path,
+          formBody({ refresh_token: a.refresh_token, scope: 'not.granted' }),
+          {
+            method: route.method,
+            contentType: FORM,
+          },
+        )
+        await assertRefreshError(reuse, 401, 'COMMON.INVALID_REFRESH_TOKEN')
+        await assertRefreshError(
+          await refresh(server, route, b.refresh_token),
+          401,
+          'COMMON.INVALID_REFRESH_TOKEN',
+        )
+      })
+
       test('reuse of a spent token revokes the whole family', async () => {
         const a = await issue()
         const ab = await refresh(server, route, a.refresh_token)

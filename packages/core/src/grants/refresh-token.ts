@@ -1,4 +1,5 @@
 import { OAuthError } from '../errors.ts'
+import type { ClientRecord, RefreshFamilyRecord } from '../model.ts'
 import { grantScopes } from '../tokens/scope.ts'
 import type { GrantHandler } from './grant.ts'
 import { issueTokenResult } from './issue.ts'
@@ -25,11 +26,18 @@ export const refreshTokenGrant: GrantHandler = {
   async handle({ client, parameters, ttl }, deps) {
     const token = parameters.refresh_token
     if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
+    // A scope or resource that would be refused is refused before the token is spent, so the
+    // client keeps a token it can still use. Only such a request reads the family first: the
+    // usual refresh stays one write. A token that is not its family's current one goes on to
+    // `rotate`, whose reuse detection must see it.
+    if (parameters.scope !== undefined || parameters.resource !== undefined) {
+      const family = await deps.refreshTokens.current(token, client.clientId)
+      if (family)
+        deps.audiences.resolve(grantScopes(held(family, client), parameters.scope), parameters.resource)
+    }
     const rotated = await deps.refreshTokens.rotate(token, client.clientId)
     if (!rotated) throw invalidRefreshToken()
-    // The client may have lost scopes since; the new token never carries more than it has.
-    const held = rotated.family.scopes.filter((s) => client.scopes.includes(s))
-    const scopes = grantScopes(held, parameters.scope)
+    const scopes = grantScopes(held(rotated.family, client), parameters.scope)
     return issueTokenResult(deps, {
       resource: parameters.resource,
       client,
@@ -39,6 +47,11 @@ export const refreshTokenGrant: GrantHandler = {
       refreshToken: rotated.next,
     })
   },
+}
+
+/** The family's scopes the client still has: the new token never carries more than it has now. */
+function held(family: RefreshFamilyRecord, client: ClientRecord): string[] {
+  return family.scopes.filter((s) => client.scopes.includes(s))
 }
 
 function invalidRefreshToken(): OAuthError {

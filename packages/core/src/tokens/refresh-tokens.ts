@@ -91,6 +91,25 @@ export class RefreshTokenService {
   }
 
   /**
+   * The family whose current, live secret `token` is, when it is `clientId`'s: a read that
+   * spends nothing, for checking a request before `rotate` spends the token.
+   */
+  async current(token: string, clientId: string): Promise<RefreshFamilyRecord | undefined> {
+    const parts = parseRefreshToken(token)
+    if (!parts) return undefined
+    const family = await this.store.getRefreshFamily(parts.familyId)
+    if (
+      !family ||
+      family.revoked ||
+      family.clientId !== clientId ||
+      family.secretHash !== parts.secretHash ||
+      family.expiresAt <= nowSeconds(this.clock)
+    )
+      return undefined
+    return family
+  }
+
+  /**
    * Spends `token` for `clientId` and answers its family with the successor's value, or
    * undefined when the token cannot be used; a reuse has revoked the family by then.
    */

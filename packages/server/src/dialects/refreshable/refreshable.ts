@@ -49,6 +49,7 @@ export function refreshableDialect(endpoint: Config['endpoints']['refreshable'])
       },
       invalid_request: { status: 400, code: 'COMMON.INVALID_REQUEST' },
       invalid_scope: { status: 400, code: 'COMMON.INVALID_REQUEST' },
+      invalid_target: { status: 400, code: 'COMMON.INVALID_REQUEST' },
       unsupported_grant_type: { status: 400, code: 'COMMON.INVALID_REQUEST' },
       unauthorized_client: {
         status: 403,
