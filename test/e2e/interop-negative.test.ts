@@ -162,6 +162,18 @@ describe('negative paths', () => {
       await assertError(await tokenWith(keyClient, { jti: null }), 401, 'invalid_client')
     })
 
+    test('an assertion whose aud or jti is not a string is refused, not a server error', async () => {
+      for (const claims of [
+        { aud: [123] },
+        { aud: { a: 1 } },
+        { aud: [null, 'x'] },
+        { jti: 42 },
+        { jti: ['j'] },
+      ]) {
+        await assertError(await tokenWith(keyClient, claims), 401, 'invalid_client')
+      }
+    })
+
     test('an assertion signed by a key that is not registered is refused', async () => {
       const stranger = await clientKey('ES256')
       // Same kid as the registered key, different key material.

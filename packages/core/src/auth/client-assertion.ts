@@ -53,9 +53,12 @@ export class ClientAssertionVerifier {
     } catch {
       return false
     }
-    // The audience identifies this server: its issuer or one of its endpoint URLs.
-    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
-    if (!audiences.some((a) => a === this.issuer || a?.startsWith(`${this.issuer}/`))) return false
+    // The audience identifies this server: its issuer or one of its endpoint URLs. jose checks
+    // that aud and jti are present, not what they are: they come from the client, any JSON.
+    const audiences: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    const ours = (a: unknown) =>
+      typeof a === 'string' && (a === this.issuer || a.startsWith(`${this.issuer}/`))
+    if (!audiences.some(ours) || typeof payload.jti !== 'string') return false
     const exp = payload.exp!
     if (exp - nowSeconds(this.clock) > 3600) return false
     return this.store.consumeOnce(`assertion:${client.clientId}:${payload.jti}`, exp + 5)
