@@ -234,4 +234,25 @@ describe('rate limiting of failed attempts', () => {
       await server.stop()
     }
   })
+
+  test('an id no client can have is refused at once and counted against the address alone', async () => {
+    const server = await startTestServer({ rateLimit: { failuresPerClient: 1000, failuresPerAddress: 3 } })
+    try {
+      const ids = ['x'.repeat(256), 'é-not-ascii', 'with space', 'r'.repeat(60_000)]
+      const answers: number[] = []
+      for (const id of ids) {
+        const res = await server.form('/oauth/token', {
+          grant_type: 'client_credentials',
+          client_id: id,
+          client_secret: 'x',
+        })
+        answers.push(res.status)
+        const body = await json(res)
+        assert.ok(body.error === 'invalid_client' || body.error === 'too_many_requests', JSON.stringify(body))
+      }
+      assert.deepEqual(answers, [401, 401, 401, 429], 'the fourth failure from one address is over its limit')
+    } finally {
+      await server.stop()
+    }
+  })
 })

@@ -39,6 +39,16 @@ describe('POST /oauth/token: client credentials', () => {
     assert.equal((await json(res)).scope, 'prices.read')
   })
 
+  test('a scope or resource sent without a value is treated as omitted (RFC 6749 §3.1)', async () => {
+    const res = await server.form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', scope: '', resource: '' },
+      { auth: [client.id, client.secret] },
+    )
+    assert.equal(res.status, 200)
+    assert.equal((await json(res)).scope, 'prices.read prices.write')
+  })
+
   test('the token verifies through the JWKS named in discovery, with the RFC 9068 claims', async () => {
     const discovery = await json(await fetch(`${server.url}/.well-known/openid-configuration`))
     assert.equal(discovery.issuer, server.issuer)

@@ -1,5 +1,6 @@
-import type { ClientAuthenticator } from './auth/client-authenticator.ts'
+import { type ClientAuthenticator, invalidClient } from './auth/client-authenticator.ts'
 import type { ClientCredentials } from './auth/credentials.ts'
+import { isClientId } from './clients/client-service.ts'
 import { OAuthError } from './errors.ts'
 import type { GrantDeps, GrantHandler, TokenResult } from './grants/grant.ts'
 import type { GrantRegistry } from './grants/registry.ts'
@@ -67,7 +68,8 @@ export class AuthorizationServer {
     const parameters: Record<string, string> = {}
     for (const name of handler.parameters) {
       const value = request.parameters[name]
-      if (value !== undefined) parameters[name] = value
+      // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
+      if (value !== undefined && value !== '') parameters[name] = value
     }
 
     const address = `address:${request.remoteAddress}`
@@ -103,6 +105,12 @@ export class AuthorizationServer {
     address: string,
   ): Promise<ClientRecord> {
     if (!credentials) throw new OAuthError('invalid_client', 'Client authentication is required.')
+    // An id no client can have is refused without a lookup, and counted against the address
+    // alone: a stream of long random ids would otherwise fill the client cache and the limiter.
+    if (!isClientId(credentials.clientId)) {
+      await this.checkLimits(undefined, address)
+      return this.counting(undefined, address, () => Promise.reject(invalidClient()))
+    }
     const client = `client:${credentials.clientId}`
     await this.checkLimits(client, address)
     return this.counting(client, address, () => this.authenticator.authenticate(credentials))

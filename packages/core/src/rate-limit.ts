@@ -13,12 +13,19 @@ export interface FailureLimiter {
 
 const WINDOW_MS = 60_000
 
+/**
+ * Counts in memory, for one instance. Bounded: the keys come from requests (an address, a client
+ * id), so past `capacity` keys the oldest windows go first, whether or not they have run out.
+ */
 export class MemoryFailureLimiter implements FailureLimiter {
+  // In the order the windows started: those that have run out are always at the front.
   private readonly windows = new Map<string, { start: number; count: number }>()
   private readonly now: () => number
+  private readonly capacity: number
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, capacity = 100_000) {
     this.now = now
+    this.capacity = capacity
   }
 
   blockedFor(key: string, limit: number): number {
@@ -35,12 +42,20 @@ export class MemoryFailureLimiter implements FailureLimiter {
   recordFailure(key: string): void {
     const now = this.now()
     const window = this.windows.get(key)
-    if (!window || window.start + WINDOW_MS <= now) this.windows.set(key, { start: now, count: 1 })
-    else window.count++
-    if (this.windows.size > 100_000) this.sweep(now)
+    if (window && window.start + WINDOW_MS > now) {
+      window.count++
+      return
+    }
+    // A new window goes to the back, keeping the map in the order the windows started.
+    this.windows.delete(key)
+    this.windows.set(key, { start: now, count: 1 })
+    for (const [oldest, { start }] of this.windows) {
+      if (start + WINDOW_MS > now && this.windows.size <= this.capacity) break
+      this.windows.delete(oldest)
+    }
   }
 
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (window.start + WINDOW_MS <= now) this.windows.delete(key)
+  get size(): number {
+    return this.windows.size
   }
 }

@@ -37,6 +37,11 @@ export class ValidationError extends Error {
 
 const CLIENT_ID = /^[\x21-\x7E]{1,255}$/
 
+/** Whether a client could have this id: 1 to 255 visible ASCII characters. */
+export function isClientId(id: string): boolean {
+  return CLIENT_ID.test(id)
+}
+
 /** Registers and manages clients: the operations behind the CLI and the admin API. */
 export class ClientService {
   private readonly store: Store
