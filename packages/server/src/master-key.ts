@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export interface MasterKey {
@@ -24,14 +24,21 @@ export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  // Written whole under a name of its own, then linked into place: a process that starts at the
+  // same moment finds either no key or the whole key, never an empty file, and a crash leaves
+  // no half-written one. link fails if another process put its key there first; then use theirs.
+  const draft = join(dataDir, `.master.key.${process.pid}.${randomBytes(6).toString('hex')}`)
+  writeFileSync(draft, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
+  let source: MasterKey['source'] = 'created'
   try {
-    // 'wx' fails if another process created it first; then read theirs.
-    writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' })
-    return { key: decode(readFileSync(path, 'utf8').trim(), path), source: 'created', path }
+    linkSync(draft, path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    return { key: decode(readFileSync(path, 'utf8').trim(), path), source: 'file', path }
+    source = 'file'
+  } finally {
+    unlinkSync(draft)
   }
+  return { key: decode(readFileSync(path, 'utf8').trim(), path), source, path }
 }
 
 export function masterKeyMode(path: string): number {
