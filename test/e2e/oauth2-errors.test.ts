@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { basic, json, startTestServer, type TestServer } from './harness.ts'
 
@@ -251,6 +252,30 @@ describe('rate limiting of failed attempts', () => {
         assert.ok(body.error === 'invalid_client' || body.error === 'too_many_requests', JSON.stringify(body))
       }
       assert.deepEqual(answers, [401, 401, 401, 429], 'the fourth failure from one address is over its limit')
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
+describe('connections', () => {
+  test('a client that stops sending its headers is cut off within 15 s, not held for minutes', async () => {
+    const server = await startTestServer()
+    try {
+      const { hostname, port } = new URL(server.url)
+      const socket = connect(Number(port), hostname)
+      socket.write(
+        'POST /oauth/token HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/x-www-form-urlencoded\r\n',
+      )
+      const started = Date.now()
+      let answer = ''
+      socket.on('data', (chunk) => {
+        answer += chunk
+      })
+      await new Promise((resolve) => socket.once('close', resolve))
+      const seconds = (Date.now() - started) / 1000
+      assert.ok(seconds >= 9 && seconds < 16, `closed after ${seconds} s`)
+      assert.match(answer, /^HTTP\/1\.1 408 /)
     } finally {
       await server.stop()
     }

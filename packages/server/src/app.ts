@@ -23,6 +23,18 @@ export interface AppDeps {
   logger: Logger
 }
 
+/**
+ * How long a client may take to send a request: its headers, then all of it (bodies are at most
+ * 64 KiB), checked every few seconds. Node's own limits, 60 s and 300 s checked every 30 s, let
+ * a client that stops sending hold a connection for minutes, and fastify's timeout options do
+ * not reach a server it did not create.
+ */
+const CONNECTION_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  connectionsCheckingInterval: 5_000,
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const dialects = enabledDialects(deps.config)
   const tokens = new TokenListener({
@@ -33,7 +45,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   })
   const app: FastifyInstance = Fastify({
     // Token requests are answered before fastify sees them; everything else is fastify's.
-    serverFactory: (handler) => createServer((req, res) => tokens.dispatch(req, res) || handler(req, res)),
+    serverFactory: (handler) =>
+      createServer(CONNECTION_LIMITS, (req, res) => tokens.dispatch(req, res) || handler(req, res)),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
