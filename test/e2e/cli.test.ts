@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
 import { basic, json } from './harness.ts'
@@ -207,6 +208,53 @@ describe('the CLI against a running server on the same storage', () => {
       assert.equal(result.stdout, '')
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
       assert.match(result.stderr, /^gatehouse: /)
+    }
+  })
+})
+
+describe('the CLI with a master key other than the one that sealed the signing keys', () => {
+  test('refuses to write, says where its key came from, and leaves no master.key of its own', async () => {
+    const dataDir = join(await mkdtemp(join(tmpdir(), 'gatehouse-mk-')), 'data')
+    const key = (fill: number) => ({
+      ...cleanEnv(),
+      GATEHOUSE_MASTER_KEY: Buffer.alloc(32, fill).toString('base64url'),
+    })
+    const withEnv = async (args: string[], env: NodeJS.ProcessEnv) => {
+      try {
+        const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data', dataDir], { env })
+        return { code: 0, stdout, stderr }
+      } catch (error) {
+        return error as { code: number; stdout: string; stderr: string }
+      }
+    }
+    try {
+      // The server's key comes from the environment; its first signing key is sealed with it.
+      assert.equal((await withEnv(['keys', 'rotate', '--now'], key(1))).code, 0)
+      const kids = async () => JSON.parse((await withEnv(['keys', 'list', '--json'], key(1))).stdout).length
+
+      const other = await withEnv(['keys', 'rotate', '--now', '--json'], key(2))
+      assert.equal(other.code, 1)
+      assert.equal(other.stdout, '')
+      assert.match(
+        other.stderr,
+        /^gatehouse: the master key does not open .*GATEHOUSE_MASTER_KEY holds another key/,
+      )
+      assert.equal(other.stderr.trim().split('\n').length, 1)
+
+      // Without the variable the CLI would make a master.key of its own in the data directory.
+      const none = await withEnv(['clients', 'create', '--name', 'x', '--json'], cleanEnv())
+      assert.equal(none.code, 1)
+      assert.match(
+        none.stderr,
+        /there was no master key at .*master\.key and GATEHOUSE_MASTER_KEY is not set/,
+      )
+      assert.equal(existsSync(join(dataDir, 'master.key')), false, 'the key it made is removed again')
+
+      assert.equal(await kids(), 1, 'no key sealed with another master key was stored')
+      const clients = JSON.parse((await withEnv(['clients', 'list', '--json'], key(1))).stdout)
+      assert.equal(clients.length, 0, 'nor a client')
+    } finally {
+      await rm(dirname(dataDir), { recursive: true, force: true })
     }
   })
 })

@@ -4,13 +4,13 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { type ConfigInput, type CreateClientInput, parseConfig } from '@gatehouse/core'
 import { type RunningServer, startServer } from '@gatehouse/server'
-import { openAdmin } from '../../packages/server/src/cli/context.ts'
+import { type AdminContext, openAdmin } from '../../packages/server/src/cli/context.ts'
 
 /** A real server on a free loopback port, with its own data directory and captured logs. */
 export interface TestServer extends RunningServer {
   dataDir: string
   logs: string[]
-  admin: ReturnType<typeof openAdmin>
+  admin: AdminContext
   /** POSTs a form to `path`; `auth` is [id, secret] for HTTP Basic. */
   form(
     path: string,
@@ -32,7 +32,7 @@ export async function startTestServer(config: ConfigInput = {}, dataDir?: string
   })
   const full = parseConfig({ port: 0, logLevel: 'info', changePollInterval: 50, ...config, dataDir: dir })
   const server = await startServer(full, { logDestination: sink })
-  const admin = openAdmin({ data: dir })
+  const admin = await openAdmin({ data: dir })
   return {
     ...server,
     dataDir: dir,

@@ -74,6 +74,7 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
     algorithm: config.tokens.algorithm,
     leadTime: config.keys.leadTime,
   })
+  await keyManager.checkMasterKey()
   const createdKey = await keyManager.ensureSigningKey()
   await keys.reload()
 

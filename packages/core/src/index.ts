@@ -38,7 +38,7 @@ export { type Gatehouse, type GatehouseOptions, startGatehouse } from './gatehou
 export type { GrantDeps, GrantHandler, GrantRequest, TokenResult } from './grants/grant.ts'
 export { GrantRegistry } from './grants/registry.ts'
 export { jsonStringMemo } from './json-string.ts'
-export { KeyManager } from './keys/key-manager.ts'
+export { KeyManager, MasterKeyMismatchError } from './keys/key-manager.ts'
 export { type Jwks, KeyRing } from './keys/key-ring.ts'
 export { currentSigner, isPublished, type KeyState, keyState, unpublishesAt } from './keys/key-state.ts'
 export {

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
-import { KeyManager, KeyRing, ManualClock, MasterKeyCipher, MemoryStore } from '../src/index.ts'
+import {
+  KeyManager,
+  KeyRing,
+  ManualClock,
+  MasterKeyCipher,
+  MasterKeyMismatchError,
+  MemoryStore,
+} from '../src/index.ts'
 import { CryptoSignatures } from '../src/keys/crypto-signatures.ts'
 
 test('a retired key signs no more and its private part is let go; a next key is held ready', async () => {
@@ -40,4 +47,31 @@ test('a retired key signs no more and its private part is let go; a next key is 
     ring.jwks().keys.some((k) => k.kid === first.kid),
     'the retired key is still published for the tokens it signed',
   )
+})
+
+test('a key sealed with another master key fails the reload and leaves the current key signing', async () => {
+  const clock = new ManualClock()
+  const store = new MemoryStore({ clock })
+  const cipher = new MasterKeyCipher(randomBytes(32))
+  const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  const ring = new KeyRing({ store, cipher, clock, maxTtl: 3600, signatures: new CryptoSignatures() })
+  const first = await manager.rotate({ now: true })
+  await ring.reload()
+  await manager.checkMasterKey()
+
+  const stranger = new KeyManager({
+    store,
+    cipher: new MasterKeyCipher(randomBytes(32)),
+    clock,
+    algorithm: 'EdDSA',
+    leadTime: 60,
+  })
+  await assert.rejects(stranger.checkMasterKey(), MasterKeyMismatchError)
+  // What a CLI holding another master key did before it was checked: `keys rotate --now`.
+  clock.advance(1000)
+  await stranger.rotate({ now: true })
+  await assert.rejects(ring.reload(), /cannot decrypt/)
+  assert.equal(ring.signer()?.kid, first.kid, 'the key that signed still signs')
+  assert.ok(await ring.signer()!.sign('at+jwt', '{"sub":"x"}'))
+  await assert.rejects(manager.checkMasterKey(), MasterKeyMismatchError, 'the newest key is not ours now')
 })

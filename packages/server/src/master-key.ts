@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { MasterKeyMismatchError } from '@gatehouse/core'
 
 export interface MasterKey {
   key: Buffer
@@ -51,4 +52,28 @@ function decode(text: string, from: string): Buffer {
     throw new Error(`the master key in ${from} must be 32 bytes in base64url (43 characters)`)
   }
   return key
+}
+
+/**
+ * Runs `step` (a start-up or a check that opens the stored signing keys) and, when the master key
+ * turns out not to be the one that sealed them, says where this one came from and what to do.
+ * A key created just now for a storage that already had keys is wrong by construction, and is
+ * removed again, so that the next attempt does not find it.
+ */
+export async function withMasterKey<T>(masterKey: MasterKey, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (error) {
+    if (!(error instanceof MasterKeyMismatchError)) throw error
+    if (masterKey.source === 'created') rmSync(masterKey.path!, { force: true })
+    throw new MasterKeyMismatchError(`${error.message}; ${advice(masterKey)}`)
+  }
+}
+
+function advice(masterKey: MasterKey): string {
+  if (masterKey.source === 'env')
+    return 'GATEHOUSE_MASTER_KEY holds another key: set it to the master key the server uses'
+  if (masterKey.source === 'file')
+    return `${masterKey.path} holds another key: use the master key the server uses (GATEHOUSE_MASTER_KEY, or its master.key)`
+  return `there was no master key at ${masterKey.path} and GATEHOUSE_MASTER_KEY is not set: set it to the master key the server uses`
 }

@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import { buildApp } from './app.ts'
 import { issuerOf } from './config.ts'
 import { createLogger } from './logger.ts'
-import { loadMasterKey, type MasterKey } from './master-key.ts'
+import { loadMasterKey, type MasterKey, withMasterKey } from './master-key.ts'
 import { Metrics } from './metrics.ts'
 import { openStore } from './stores/open-store.ts'
 
@@ -58,14 +58,16 @@ export async function startServer(
       config = { ...config, port: probe }
       issuer = issuerOf(config)
     }
-    gatehouse = await startGatehouse({
-      config,
-      issuer,
-      store,
-      cipher: new MasterKeyCipher(masterKey.key),
-      clock: options.clock ?? systemClock,
-      onBackgroundError: (error) => logger.error({ err: error }, 'background refresh failed'),
-    })
+    gatehouse = await withMasterKey(masterKey, () =>
+      startGatehouse({
+        config,
+        issuer,
+        store,
+        cipher: new MasterKeyCipher(masterKey.key),
+        clock: options.clock ?? systemClock,
+        onBackgroundError: (error) => logger.error({ err: error }, 'background refresh failed'),
+      }),
+    )
     const metrics = new Metrics()
     app = buildApp({ config, issuer, gatehouse, store, metrics, logger })
     await app.listen({ host: config.host, port: config.port })

@@ -30,9 +30,14 @@ export async function generateSigningKey(
     kid,
     alg,
     publicJwk: { ...jwk, kid, alg, use: 'sig' },
-    sealedPrivateKey: cipher.encrypt(pem, `signing-key:${kid}`),
+    sealedPrivateKey: cipher.encrypt(pem, signingKeyContext(kid)),
     createdAt: times.createdAt,
     activatesAt: times.activatesAt,
     retiresAt: null,
   }
+}
+
+/** What a signing key's private part is sealed under, besides the master key: its kid. */
+export function signingKeyContext(kid: string): string {
+  return `signing-key:${kid}`
 }

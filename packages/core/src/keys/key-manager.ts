@@ -1,8 +1,9 @@
 import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
+import { ConfigError } from '../config/schema.ts'
 import type { SigningAlgorithm, SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
-import { generateSigningKey } from './generate.ts'
+import { generateSigningKey, signingKeyContext } from './generate.ts'
 import { currentSigner, keyState } from './key-state.ts'
 
 export interface KeyManagerOptions {
@@ -20,6 +21,24 @@ export class KeyManager {
 
   constructor(options: KeyManagerOptions) {
     this.options = options
+  }
+
+  /**
+   * Throws a MasterKeyMismatchError when the master key does not open the newest stored signing
+   * key. A process holding another master key would seal new keys that no server sharing the
+   * store can open, and one `keys rotate --now` would leave them nothing to sign with.
+   */
+  async checkMasterKey(): Promise<void> {
+    const { store, cipher } = this.options
+    const newest = newestKey(await store.listSigningKeys())
+    if (!newest) return
+    try {
+      cipher.decrypt(newest.sealedPrivateKey, signingKeyContext(newest.kid))
+    } catch {
+      throw new MasterKeyMismatchError(
+        'the master key does not open the signing keys in this storage: another master key sealed them',
+      )
+    }
   }
 
   /**
@@ -46,10 +65,7 @@ export class KeyManager {
     const now = nowSeconds(clock)
     const keys = await store.listSigningKeys()
     if (keys.some((k) => keyState(k, now) === 'next')) return undefined
-    const newest = keys.reduce<SigningKeyRecord | undefined>(
-      (a, k) => (!a || k.activatesAt > a.activatesAt ? k : a),
-      undefined,
-    )
+    const newest = newestKey(keys)
     if (newest && now - newest.activatesAt < period) return undefined
     if (newest && !(await store.consumeOnce(`key-rotation:${newest.kid}`, now + period))) return undefined
     return this.rotate({ now: false })
@@ -77,5 +93,20 @@ export class KeyManager {
         activatesAt,
       )
     return key
+  }
+}
+
+function newestKey(keys: readonly SigningKeyRecord[]): SigningKeyRecord | undefined {
+  return keys.reduce<SigningKeyRecord | undefined>(
+    (a, k) => (!a || k.activatesAt > a.activatesAt ? k : a),
+    undefined,
+  )
+}
+
+/** The master key at hand is not the one that sealed the stored keys. */
+export class MasterKeyMismatchError extends ConfigError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'MasterKeyMismatchError'
   }
 }

@@ -5,6 +5,7 @@ import { type Clock, nowSeconds } from '../clock.ts'
 import type { SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 import { JwsSigner, type SignatureProvider } from '../tokens/jws.ts'
+import { signingKeyContext } from './generate.ts'
 import { currentSigner, isPublished, keyState } from './key-state.ts'
 
 export interface Jwks {
@@ -45,15 +46,21 @@ export class KeyRing {
     const now = nowSeconds(this.clock)
     // A retired key never signs again, so its private part is not kept once it retires.
     const signing = new Set(records.filter((r) => keyState(r, now) !== 'retired').map((r) => r.kid))
+    // Every new key is opened before anything changes: a key this master key cannot open (one
+    // sealed with another) fails the reload and leaves the keys that sign now signing.
+    const added = records
+      .filter((record) => signing.has(record.kid) && !this.signers.has(record.kid))
+      .map((record) => ({
+        record,
+        key: createPrivateKey(this.cipher.decrypt(record.sealedPrivateKey, signingKeyContext(record.kid))),
+      }))
     for (const kid of this.signers.keys()) {
       if (signing.has(kid)) continue
       this.signers.delete(kid)
       this.signatures.unload(kid)
     }
-    for (const record of records) {
-      if (!signing.has(record.kid) || this.signers.has(record.kid)) continue
-      const pem = this.cipher.decrypt(record.sealedPrivateKey, `signing-key:${record.kid}`)
-      this.signatures.load(record.kid, record.alg, createPrivateKey(pem))
+    for (const { record, key } of added) {
+      this.signatures.load(record.kid, record.alg, key)
       this.signers.set(record.kid, new JwsSigner(record.kid, record.alg, this.signatures))
     }
     this.records = records

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { type Command, storageOptions, toggleCommand, type Values } from './command.ts'
-import { openAdmin, type StorageFlags } from './context.ts'
+import { type AdminContext, openAdmin, type StorageFlags } from './context.ts'
 import { UsageError } from './errors.ts'
 import { details, table } from './output.ts'
 import { clientView } from './views.ts'
@@ -116,11 +116,8 @@ function toggle(enabled: boolean): Command {
   })
 }
 
-export async function withAdmin<T>(
-  values: Values,
-  work: (admin: ReturnType<typeof openAdmin>) => Promise<T>,
-): Promise<T> {
-  const admin = openAdmin(values as StorageFlags)
+export async function withAdmin<T>(values: Values, work: (admin: AdminContext) => Promise<T>): Promise<T> {
+  const admin = await openAdmin(values as StorageFlags)
   try {
     return await work(admin)
   } finally {

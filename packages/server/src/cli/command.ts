@@ -41,7 +41,7 @@ export function toggleCommand(options: {
     positionals: 1,
     options: storageOptions,
     async run(values, [key], output) {
-      const admin = openAdmin(values as StorageFlags)
+      const admin = await openAdmin(values as StorageFlags)
       try {
         const view = await options.toggle(admin, key!, options.enabled)
         output.result(view, () => `${verb}d ${options.noun.replace(/ren$|s$/, '')} ${key}`)

@@ -11,7 +11,7 @@ import {
   systemClock,
 } from '@gatehouse/core'
 import { loadConfig } from '../config.ts'
-import { loadMasterKey } from '../master-key.ts'
+import { loadMasterKey, withMasterKey } from '../master-key.ts'
 import { openStore } from '../stores/open-store.ts'
 
 export interface StorageFlags {
@@ -41,12 +41,30 @@ export interface AdminContext {
   close(): Promise<void>
 }
 
-export function openAdmin(flags: StorageFlags): AdminContext {
+/**
+ * Opens the storage and master key as a server would, and checks that the key opens the stored
+ * signing keys: a command run with another key would seal what no server could open.
+ */
+export async function openAdmin(flags: StorageFlags): Promise<AdminContext> {
   const config = loadConfig({ data: flags.data, databaseUrl: flags['database-url'], config: flags.config })
-  const cipher = new MasterKeyCipher(loadMasterKey(config.dataDir).key)
+  const masterKey = loadMasterKey(config.dataDir)
+  const cipher = new MasterKeyCipher(masterKey.key)
   const store = openStore(config)
   const clock = systemClock
   const credentials = new CredentialService({ store, clock })
+  const keys = new KeyManager({
+    store,
+    cipher,
+    clock,
+    algorithm: config.tokens.algorithm,
+    leadTime: config.keys.leadTime,
+  })
+  try {
+    await withMasterKey(masterKey, () => keys.checkMasterKey())
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   return {
     config,
     store,
@@ -57,13 +75,7 @@ export function openAdmin(flags: StorageFlags): AdminContext {
       create: (input) => credentials.createChild(input),
       setEnabled: (childKey, enabled) => credentials.setChildEnabled(childKey, enabled),
     },
-    keys: new KeyManager({
-      store,
-      cipher,
-      clock,
-      algorithm: config.tokens.algorithm,
-      leadTime: config.keys.leadTime,
-    }),
+    keys,
     close: () => store.close(),
   }
 }
