@@ -1,6 +1,6 @@
 import type { MasterKeyCipher } from '../cipher.ts'
 import { type Clock, nowSeconds } from '../clock.ts'
-import { NotFoundError } from '../errors.ts'
+import { ConflictError, NotFoundError } from '../errors.ts'
 import { type ClientRecord, GRANT_TYPES, type GrantType, type StoredSecret } from '../model.ts'
 import { randomIdentifier, randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
@@ -139,35 +139,36 @@ export class ClientService {
   async rotateSecret(clientId: string, grace = 0): Promise<ClientWithSecret> {
     if (!Number.isInteger(grace) || grace < 0)
       throw new ValidationError('--grace must be a whole number of seconds, 0 or more')
-    const client = await this.get(clientId)
-    if (client.isPublic || client.jwks !== null || client.jwksUri !== null) {
-      throw new ValidationError(
-        `client ${clientId} holds no secret (it is public or authenticates with its keys)`,
-      )
-    }
-    const now = nowSeconds(this.clock)
     const secret = randomToken(32)
-    const old =
-      grace === 0
-        ? []
-        : client.secrets
-            .filter((s) => s.expiresAt === null || s.expiresAt > now)
-            .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace) }))
-    const updated: ClientRecord = {
-      ...client,
-      secrets: [{ hash: await hashSecret(secret, 'generated'), createdAt: now, expiresAt: null }, ...old],
-      sealedSecret: client.signature ? this.cipher.encrypt(secret, sealContext(clientId)) : null,
-      updatedAt: now,
-    }
-    await this.save(updated)
-    return { client: updated, secret }
+    const hash = await hashSecret(secret, 'generated')
+    const client = await this.change(clientId, (client) => {
+      if (client.isPublic || client.jwks !== null || client.jwksUri !== null) {
+        throw new ValidationError(
+          `client ${clientId} holds no secret (it is public or authenticates with its keys)`,
+        )
+      }
+      const now = nowSeconds(this.clock)
+      const old =
+        grace === 0
+          ? []
+          : client.secrets
+              .filter((s) => s.expiresAt === null || s.expiresAt > now)
+              .map((s) => ({
+                ...s,
+                expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace),
+              }))
+      return {
+        ...client,
+        secrets: [{ hash, createdAt: now, expiresAt: null }, ...old],
+        sealedSecret: client.signature ? this.cipher.encrypt(secret, sealContext(clientId)) : null,
+        updatedAt: now,
+      }
+    })
+    return { client, secret }
   }
 
-  async setEnabled(clientId: string, enabled: boolean): Promise<ClientRecord> {
-    const client = await this.get(clientId)
-    const updated = { ...client, enabled, updatedAt: nowSeconds(this.clock) }
-    await this.save(updated)
-    return updated
+  setEnabled(clientId: string, enabled: boolean): Promise<ClientRecord> {
+    return this.change(clientId, (client) => ({ ...client, enabled, updatedAt: nowSeconds(this.clock) }))
   }
 
   async delete(clientId: string): Promise<void> {
@@ -175,9 +176,20 @@ export class ClientService {
       throw new NotFoundError(`no client has the id ${clientId}`)
   }
 
-  private async save(client: ClientRecord): Promise<void> {
-    if (!(await this.store.updateClient(client)))
-      throw new NotFoundError(`no client has the id ${client.clientId}`)
+  /**
+   * Applies `change` to the client as stored and saves it, reading and applying it again when
+   * another process changed the client in between, so that neither change is lost.
+   */
+  private async change(
+    clientId: string,
+    change: (client: ClientRecord) => ClientRecord,
+  ): Promise<ClientRecord> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const client = await this.get(clientId)
+      const updated = change(client)
+      if (await this.store.updateClient(updated, client)) return updated
+    }
+    throw new ConflictError(`client ${clientId} kept changing while this command ran; run it again`)
   }
 
   private checkGrants(grants: string[], isPublic: boolean): GrantType[] {

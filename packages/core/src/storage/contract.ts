@@ -45,12 +45,25 @@ export function storeContract(
         secrets: [],
         updatedAt: client.updatedAt + 5,
       }
-      assert.equal(await store.updateClient(changed), true)
+      assert.equal(await store.updateClient(changed, client), true)
       assert.deepEqual(await store.getClient('c-update'), changed)
-      assert.equal(await store.updateClient(sampleClient('c-missing')), false)
+      const missing = sampleClient('c-missing')
+      assert.equal(await store.updateClient(missing, missing), false)
       assert.equal(await store.deleteClient('c-update'), true)
       assert.equal(await store.deleteClient('c-update'), false)
       assert.equal(await store.getClient('c-update'), undefined)
+    })
+
+    test('an update made from a record that has changed since is refused, and the other change stands', async () => {
+      const client = sampleClient('c-stale')
+      await store.insertClient(client)
+      const read = (await store.getClient('c-stale'))!
+      const disabled = { ...read, enabled: false, updatedAt: read.updatedAt + 1 }
+      const rotated = { ...read, secrets: [], updatedAt: read.updatedAt + 1 }
+      assert.equal(await store.updateClient(disabled, read), true)
+      assert.equal(await store.updateClient(rotated, read), false)
+      assert.deepEqual(await store.getClient('c-stale'), disabled)
+      assert.equal(await store.updateClient({ ...rotated, enabled: false }, disabled), true)
     })
 
     test('list and count see every client', async () => {
@@ -96,7 +109,7 @@ export function storeContract(
     test('every mutation appears in the change feed, in order', async () => {
       const start = await store.latestChange()
       await store.insertClient(sampleClient('c-feed'))
-      await store.updateClient({ ...sampleClient('c-feed'), name: 'renamed' })
+      await store.updateClient({ ...sampleClient('c-feed'), name: 'renamed' }, sampleClient('c-feed'))
       await store.deleteClient('c-feed')
       await store.insertApi({ identifier: 'urn:feed', scopes: ['feed'], createdAt: 1 })
       await store.insertSigningKey(sampleKey('kid-feed', 1))

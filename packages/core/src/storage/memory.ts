@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import { type Clock, nowSeconds, systemClock } from '../clock.ts'
 import { ConflictError } from '../errors.ts'
 import type {
@@ -45,8 +46,9 @@ export class MemoryStore implements Store {
     this.clients.set(client.clientId, copy(client)!)
     this.record('client', client.clientId)
   }
-  async updateClient(client: ClientRecord) {
-    if (!this.clients.has(client.clientId)) return false
+  async updateClient(client: ClientRecord, previous: ClientRecord) {
+    const current = this.clients.get(client.clientId)
+    if (!current || !isDeepStrictEqual(current, previous)) return false
     this.clients.set(client.clientId, copy(client)!)
     this.record('client', client.clientId)
     return true

@@ -22,8 +22,12 @@ export interface Store {
   listClients(): Promise<ClientRecord[]>
   countClients(): Promise<number>
   insertClient(client: ClientRecord): Promise<void>
-  /** Replaces the record; false when no client has that id. */
-  updateClient(client: ClientRecord): Promise<boolean>
+  /**
+   * Replaces the record if it is still `previous` (as read before the change), so that two
+   * processes changing one client at once cannot undo each other's change; false when no client
+   * has that id, or its record has changed since.
+   */
+  updateClient(client: ClientRecord, previous: ClientRecord): Promise<boolean>
   deleteClient(clientId: string): Promise<boolean>
 
   /**

@@ -119,14 +119,15 @@ export class SqliteStore implements Store {
       this.record('client', client.clientId)
     })
   }
-  async updateClient(client: ClientRecord) {
+  async updateClient(client: ClientRecord, previous: ClientRecord) {
     return this.transaction(() => {
       const [, ...rest] = clientRow(client)
+      // Every column as it was read: a row another process changed meanwhile is left alone.
       const { changes } = this.sql(
         `UPDATE clients SET name = ?, scopes = ?, grants = ?, token_ttl = ?, enabled = ?, is_public = ?, introspect = ?,
            signature = ?, secrets = ?, sealed_secret = ?, created_at = ?, updated_at = ?, jwks = ?, jwks_uri = ?
-         WHERE client_id = ?`,
-      ).run(...rest, client.clientId)
+         WHERE ${CLIENT_COLUMNS.map((column) => `${column} IS ?`).join(' AND ')}`,
+      ).run(...rest, ...clientRow(previous))
       if (changes > 0) this.record('client', client.clientId)
       return changes > 0
     })
