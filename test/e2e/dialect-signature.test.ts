@@ -208,6 +208,28 @@ describe('seed 001: MD5 signature at POST /api/TokenAuth/Authenticate', () => {
   })
 
   describe('401: refused authentication', () => {
+    test('after rotate-secret --grace both secrets sign until the grace ends; without grace only the new one', async () => {
+      const c = await server.createClient({ signature: true })
+      // The server learns of a changed client from the change feed, polled every 50 ms here.
+      const rotate = async (grace: number) => {
+        const { secret } = await server.admin.clients.rotateSecret(c.id, grace)
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        assert.ok(secret, 'a rotation gives the new secret')
+        return secret
+      }
+      const second = await rotate(3600)
+      await assertSuccess(await postJson(server, PATH, signedBody(c.id, c.secret)), c.id)
+      await assertSuccess(await postJson(server, PATH, signedBody(c.id, second)), c.id)
+      // A second rotation with a grace keeps both earlier secrets; one without keeps none.
+      const third = await rotate(3600)
+      for (const secret of [c.secret, second, third])
+        await assertSuccess(await postJson(server, PATH, signedBody(c.id, secret)), c.id)
+      const fourth = await rotate(0)
+      for (const old of [c.secret, second, third])
+        await assertSignatureError(await postJson(server, PATH, signedBody(c.id, old)), 401)
+      await assertSuccess(await postJson(server, PATH, signedBody(c.id, fourth)), c.id)
+    })
+
     test('unknown client', async () => {
       await assertSignatureError(
         await postJson(server, PATH, signedBody('no-such-client', 'some-secret')),

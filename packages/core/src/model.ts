@@ -18,6 +18,12 @@ export interface StoredSecret {
   createdAt: number
   /** Set on the old secret during a rotation grace period; null means no expiry. */
   expiresAt: number | null
+  /**
+   * A signature client's old secret during a grace period, sealed under the master key: the
+   * client proves a secret by signing with it, so the server must read it (the current one is
+   * the record's `sealedSecret`).
+   */
+  sealed?: string
 }
 
 export interface ClientRecord {

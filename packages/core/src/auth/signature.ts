@@ -23,8 +23,11 @@ export class SignatureVerifier {
     this.window = options.window
   }
 
-  /** Unsealed secrets by client record: a changed client is a new record, so nothing goes stale. */
-  private readonly secrets = new WeakMap<ClientRecord, string>()
+  /**
+   * Unsealed secrets by client record, the current one first, then those of a grace period with
+   * their expiry: a changed client is a new record, so nothing goes stale.
+   */
+  private readonly secrets = new WeakMap<ClientRecord, { secret: string; expiresAt: number | null }[]>()
 
   async verify(client: ClientRecord, time: string, signature: string): Promise<boolean> {
     if (
@@ -34,11 +37,16 @@ export class SignatureVerifier {
       !/^\d{1,16}$/.test(time)
     )
       return false
-    const secret = this.unsealed(client.clientId, client.sealedSecret, client)
-    if (!md5Matches(`${client.clientId}${time}${secret}`, signature)) return false
+    const now = nowSeconds(this.clock)
+    // Every live secret is checked, so that the timing does not say which one matched.
+    let matched = false
+    for (const { secret, expiresAt } of this.unsealed(client, client.sealedSecret)) {
+      if (expiresAt !== null && expiresAt <= now) continue
+      if (md5Matches(`${client.clientId}${time}${secret}`, signature)) matched = true
+    }
+    if (!matched) return false
     // 13 digits are milliseconds (the seed's example), 10 are seconds (its code samples).
     const sent = time.length >= 13 ? Math.floor(Number(time) / 1000) : Number(time)
-    const now = nowSeconds(this.clock)
     if (Math.abs(now - sent) > this.window) return false
     return this.store.consumeOnce(
       signatureReplayKey(client.clientId, time, signature),
@@ -46,13 +54,16 @@ export class SignatureVerifier {
     )
   }
 
-  private unsealed(clientId: string, sealed: string, record: ClientRecord): string {
-    let secret = this.secrets.get(record)
-    if (secret === undefined) {
-      secret = this.cipher.decrypt(sealed, sealContext(clientId))
-      this.secrets.set(record, secret)
+  private unsealed(client: ClientRecord, current: string): { secret: string; expiresAt: number | null }[] {
+    let secrets = this.secrets.get(client)
+    if (secrets === undefined) {
+      const open = (sealed: string) => this.cipher.decrypt(sealed, sealContext(client.clientId))
+      secrets = [{ secret: open(current), expiresAt: null }]
+      for (const old of client.secrets)
+        if (old.sealed !== undefined) secrets.push({ secret: open(old.sealed), expiresAt: old.expiresAt })
+      this.secrets.set(client, secrets)
     }
-    return secret
+    return secrets
   }
 }
 

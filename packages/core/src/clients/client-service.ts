@@ -156,6 +156,10 @@ export class ClientService {
               .map((s) => ({
                 ...s,
                 expiresAt: Math.min(s.expiresAt ?? Number.POSITIVE_INFINITY, now + grace),
+                // The secret that was current keeps its sealed copy while it lasts.
+                ...(s.expiresAt === null && client.sealedSecret !== null
+                  ? { sealed: client.sealedSecret }
+                  : {}),
               }))
       return {
         ...client,
