@@ -254,6 +254,17 @@ describe('seed 003: token with refresh at /amsu-analysis/v2', () => {
     })
   })
 
+  test('another method is a 405 in the seed envelope, with the methods each path takes', async () => {
+    for (const [path, allowed] of [
+      [TOKEN, 'POST, PUT'],
+      [REFRESHMENT, 'POST'],
+    ]) {
+      const res = await fetch(`${server.url}${path}`, { method: 'DELETE' })
+      assert.equal(res.headers.get('allow'), allowed)
+      await assertRefreshError(res, 405, 'COMMON.INVALID_REQUEST')
+    }
+  })
+
   for (const route of REFRESH_ROUTES) {
     describe(`${route.name} errors`, () => {
       test('unknown refresh token: 401 COMMON.INVALID_REFRESH_TOKEN', async () => {

@@ -207,6 +207,12 @@ describe('seed 001: MD5 signature at POST /api/TokenAuth/Authenticate', () => {
     })
   })
 
+  test('another method is a 405 in the seed envelope, with Allow: POST', async () => {
+    const res = await fetch(`${server.url}${PATH}`)
+    assert.equal(res.headers.get('allow'), 'POST')
+    await assertSignatureError(res, 405)
+  })
+
   describe('401: refused authentication', () => {
     test('after rotate-secret --grace both secrets sign until the grace ends; without grace only the new one', async () => {
       const c = await server.createClient({ signature: true })

@@ -175,10 +175,16 @@ describe('POST /oauth/token: every refusal has its RFC 6749 status and code', ()
     })
   }
 
-  test('GET on the token endpoint is a 404 in JSON, not a crash', async () => {
-    const res = await fetch(`${server.url}/oauth/token`)
-    assert.equal(res.status, 404)
-    assert.equal((await json(res)).error, 'not_found')
+  test('another method on the token endpoint is a 405 in its format, with the methods it takes', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE', 'OPTIONS']) {
+      const res = await fetch(`${server.url}/oauth/token`, { method })
+      assert.equal(res.status, 405, method)
+      assert.equal(res.headers.get('allow'), 'POST')
+      assert.equal(res.headers.get('cache-control'), 'no-store')
+      const body = await json(res)
+      assert.equal(body.error, 'invalid_request')
+      assert.match(body.error_description, /takes POST/)
+    }
   })
 
   test('the unknown-client and wrong-secret answers are identical', async () => {

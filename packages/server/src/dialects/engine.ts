@@ -63,8 +63,9 @@ export function createDialect(description: DialectDescription): TokenDialect {
 
     renderError(error: OAuthError, credentials?: ClientCredentials): HttpReply {
       const entry = description.errors[error.code] ?? {}
-      // A body over the limit keeps its 413 whatever the table says.
-      const status = error.status === 413 ? 413 : (entry.status ?? error.status)
+      // A body over the limit keeps its 413, and a wrong method its 405, whatever the table says.
+      const status =
+        error.status === 413 || error.status === 405 ? error.status : (entry.status ?? error.status)
       const headers: Record<string, string> = {}
       // RFC 6749 §5.2: a failed Basic authentication is answered with the scheme it used.
       if (status === 401 && credentials?.method === 'client_secret_basic') {

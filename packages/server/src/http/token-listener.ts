@@ -66,8 +66,13 @@ export class TokenListener {
   dispatch(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/'
     const query = url.indexOf('?')
-    const endpoint = this.endpoints.get(query === -1 ? url : url.slice(0, query))?.get(req.method ?? '')
-    if (!endpoint) return false
+    const byMethod = this.endpoints.get(query === -1 ? url : url.slice(0, query))
+    if (!byMethod) return false
+    const endpoint = byMethod.get(req.method ?? '')
+    if (!endpoint) {
+      refuseMethod(byMethod, req, res)
+      return true
+    }
     const started = performance.now()
     const given = req.headers['x-request-id']
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
@@ -116,6 +121,18 @@ export class TokenListener {
       responseTime: milliseconds,
     })
   }
+}
+
+/** A token endpoint asked with another method: 405, with the methods it takes, in its own format. */
+function refuseMethod(byMethod: Map<string, Endpoint>, req: IncomingMessage, res: ServerResponse): void {
+  const allowed = [...byMethod.keys()]
+  const { dialect } = byMethod.values().next().value!
+  const error = new OAuthError('invalid_request', `This endpoint takes ${allowed.join(' or ')}.`, {
+    status: 405,
+  })
+  const answer = dialect.renderError(error)
+  req.resume()
+  write(res, randomUUID(), { ...answer, headers: { ...answer.headers, allow: allowed.join(', ') } })
 }
 
 /** The one writer of token answers: they are credentials, so nothing may cache them. */
