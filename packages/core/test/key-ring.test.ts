@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
+import { nowSeconds } from '../src/clock.ts'
 import {
   KeyManager,
   KeyRing,
@@ -11,6 +12,7 @@ import {
   MemoryStore,
 } from '../src/index.ts'
 import { CryptoSignatures } from '../src/keys/crypto-signatures.ts'
+import { currentSigner, keyState } from '../src/keys/key-state.ts'
 
 test('a retired key signs no more and its private part is let go; a next key is held ready', async () => {
   const clock = new ManualClock()
@@ -74,4 +76,21 @@ test('a key sealed with another master key fails the reload and leaves the curre
   assert.equal(ring.signer()?.kid, first.kid, 'the key that signed still signs')
   assert.ok(await ring.signer()!.sign('at+jwt', '{"sub":"x"}'))
   await assert.rejects(manager.checkMasterKey(), MasterKeyMismatchError, 'the newest key is not ours now')
+})
+
+test('a waiting key superseded by rotate --now never signs, and does not hold the schedule back', async () => {
+  const clock = new ManualClock()
+  const store = new MemoryStore({ clock })
+  const cipher = new MasterKeyCipher(randomBytes(32))
+  const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  await manager.rotate({ now: true })
+  const waiting = await manager.rotate({ now: false })
+  const now = await manager.rotate({ now: true })
+  const state = async (kid: string) =>
+    keyState((await store.listSigningKeys()).find((k) => k.kid === kid)!, nowSeconds(clock))
+  assert.equal(await state(waiting.kid), 'retired')
+  clock.advance(61_000)
+  assert.equal(await state(waiting.kid), 'retired', 'not even once its time comes')
+  assert.equal(currentSigner(await store.listSigningKeys(), nowSeconds(clock))?.kid, now.kid)
+  assert.ok(await manager.rotateIfDue(30), 'a scheduled rotation is not held back by it')
 })

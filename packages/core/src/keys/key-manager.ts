@@ -4,7 +4,7 @@ import { ConfigError } from '../config/schema.ts'
 import type { SigningAlgorithm, SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 import { generateSigningKey, signingKeyContext } from './generate.ts'
-import { currentSigner, keyState } from './key-state.ts'
+import { currentSigner, keyState, neverSigns } from './key-state.ts'
 
 export interface KeyManagerOptions {
   store: Store
@@ -65,7 +65,7 @@ export class KeyManager {
     const now = nowSeconds(clock)
     const keys = await store.listSigningKeys()
     if (keys.some((k) => keyState(k, now) === 'next')) return undefined
-    const newest = newestKey(keys)
+    const newest = newestKey(keys.filter((k) => !neverSigns(k)))
     if (newest && now - newest.activatesAt < period) return undefined
     if (newest && !(await store.consumeOnce(`key-rotation:${newest.kid}`, now + period))) return undefined
     return this.rotate({ now: false })

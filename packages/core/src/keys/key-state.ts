@@ -3,9 +3,17 @@ import type { SigningKeyRecord } from '../model.ts'
 export type KeyState = 'next' | 'active' | 'retired'
 
 export function keyState(key: SigningKeyRecord, now: number): KeyState {
+  if (neverSigns(key) || (key.retiresAt !== null && now >= key.retiresAt)) return 'retired'
   if (now < key.activatesAt) return 'next'
-  if (key.retiresAt !== null && now >= key.retiresAt) return 'retired'
   return 'active'
+}
+
+/**
+ * A key retired before it activated: a waiting key that `keys rotate --now` superseded. It is
+ * no next key, and no measure of when the keys were last rotated.
+ */
+export function neverSigns(key: SigningKeyRecord): boolean {
+  return key.retiresAt !== null && key.retiresAt <= key.activatesAt
 }
 
 /**
