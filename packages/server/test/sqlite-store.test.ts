@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -299,4 +300,16 @@ test('connections that open a new database at the same moment all find it migrat
     db.close()
     assert.equal(v, migrations.length)
   }
+})
+
+test('a new database and its WAL are readable by their owner only', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-mode-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'data', 'gatehouse.db')
+  const store = new SqliteStore(file)
+  t.after(() => store.close())
+  await store.consumeOnce('mode', Math.floor(Date.now() / 1000) + 60)
+  for (const path of [file, `${file}-wal`, `${file}-shm`])
+    assert.equal(statSync(path).mode & 0o777, 0o600, path)
+  assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700)
 })

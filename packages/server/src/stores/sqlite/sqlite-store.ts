@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import {
@@ -69,7 +69,12 @@ export class SqliteStore implements Store {
   private readonly familyFacts = new Map<string, FamilyFacts>()
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
+    if (file !== ':memory:') {
+      // The database holds secret hashes and sealed keys: readable by its owner only. SQLite
+      // gives its -wal and -shm files the database file's mode.
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+      closeSync(openSync(file, 'a', 0o600))
+    }
     try {
       this.db = openConnection(file, 5000)
     } catch (cause) {
