@@ -253,6 +253,12 @@ describe('the CLI with a master key other than the one that sealed the signing k
       assert.equal(await kids(), 1, 'no key sealed with another master key was stored')
       const clients = JSON.parse((await withEnv(['clients', 'list', '--json'], key(1))).stdout)
       assert.equal(clients.length, 0, 'nor a client')
+
+      // The first master key is lost: the second replaces the keys it sealed, on request only.
+      assert.equal((await withEnv(['keys', 'rotate', '--lost-master-key'], key(2))).code, 1, 'needs --now')
+      assert.equal((await withEnv(['keys', 'rotate', '--now', '--lost-master-key'], key(2))).code, 0)
+      assert.equal((await withEnv(['clients', 'create', '--name', 'y', '--json'], key(2))).code, 0)
+      assert.equal((await withEnv(['keys', 'list'], key(1))).code, 1, 'the old key is the stranger now')
     } finally {
       await rm(dirname(dataDir), { recursive: true, force: true })
     }

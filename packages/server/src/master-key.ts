@@ -66,7 +66,9 @@ export async function withMasterKey<T>(masterKey: MasterKey, step: () => Promise
   } catch (error) {
     if (!(error instanceof MasterKeyMismatchError)) throw error
     if (masterKey.source === 'created') rmSync(masterKey.path!, { force: true })
-    throw new MasterKeyMismatchError(`${error.message}; ${advice(masterKey)}`)
+    throw new MasterKeyMismatchError(
+      `${error.message}; ${advice(masterKey)} (if that key is lost: gatehouse keys rotate --now --lost-master-key)`,
+    )
   }
 }
 

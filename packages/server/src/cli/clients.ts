@@ -116,8 +116,12 @@ function toggle(enabled: boolean): Command {
   })
 }
 
-export async function withAdmin<T>(values: Values, work: (admin: AdminContext) => Promise<T>): Promise<T> {
-  const admin = await openAdmin(values as StorageFlags)
+export async function withAdmin<T>(
+  values: Values,
+  work: (admin: AdminContext) => Promise<T>,
+  options?: { checkMasterKey?: boolean },
+): Promise<T> {
+  const admin = await openAdmin(values as StorageFlags, options)
   try {
     return await work(admin)
   } finally {

@@ -43,9 +43,10 @@ export interface AdminContext {
 
 /**
  * Opens the storage and master key as a server would, and checks that the key opens the stored
- * signing keys: a command run with another key would seal what no server could open.
+ * signing keys: a command run with another key would seal what no server could open. Only the
+ * replacement of a lost master key (`keys rotate --now --lost-master-key`) goes without.
  */
-export async function openAdmin(flags: StorageFlags): Promise<AdminContext> {
+export async function openAdmin(flags: StorageFlags, { checkMasterKey = true } = {}): Promise<AdminContext> {
   const config = loadConfig({ data: flags.data, databaseUrl: flags['database-url'], config: flags.config })
   const masterKey = loadMasterKey(config.dataDir)
   const cipher = new MasterKeyCipher(masterKey.key)
@@ -60,7 +61,7 @@ export async function openAdmin(flags: StorageFlags): Promise<AdminContext> {
     leadTime: config.keys.leadTime,
   })
   try {
-    await withMasterKey(masterKey, () => keys.checkMasterKey())
+    if (checkMasterKey) await withMasterKey(masterKey, () => keys.checkMasterKey())
   } catch (error) {
     await store.close()
     throw error
