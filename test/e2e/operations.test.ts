@@ -3,10 +3,10 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { Worker } from 'node:worker_threads'
 import { ConfigError } from '@gatehouse/core'
 import { loadConfig, loadMasterKey } from '@gatehouse/server'
 import { masterKeyMode } from '../../packages/server/src/master-key.ts'
+import { atOnce } from '../../packages/server/test/at-once.ts'
 import { json, startTestServer } from './harness.ts'
 
 test('metrics count token requests by endpoint, grant and outcome, with a latency histogram', async () => {
@@ -111,44 +111,19 @@ test('the master key file is created once with mode 0600, or taken from GATEHOUS
 })
 
 test('processes that start on a new data directory at once all get the one master key', async () => {
-  const module = new URL('../../packages/server/src/master-key.ts', import.meta.url).href
-  // Each thread imports the loader, says it is ready and waits for the start, so that all load at once.
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads')
-    const { module, dir, cells } = workerData
-    import(module).then(({ loadMasterKey }) => {
-      Atomics.add(cells, 1, 1)
-      Atomics.wait(cells, 0, 0)
-      try {
-        const { key, source } = loadMasterKey(dir, {})
-        parentPort.postMessage({ key: key.toString('hex'), source })
-      } catch (error) {
-        parentPort.postMessage({ error: String(error) })
-      }
-    })`
+  const module = new URL('../../packages/server/src/master-key.ts', import.meta.url)
+  const load =
+    "const { key, source } = mod.loadMasterKey(data, {}); return { key: key.toString('hex'), source }"
   for (let round = 0; round < 10; round++) {
     const dir = join(tmpdir(), `gatehouse-mk-race-${process.pid}-${Date.now()}-${round}`)
-    const cells = new Int32Array(new SharedArrayBuffer(8))
-    const loads = Array.from(
-      { length: 6 },
-      () =>
-        new Promise<{ key?: string; source?: string; error?: string }>((resolve) => {
-          const worker = new Worker(code, { eval: true, workerData: { module, dir, cells } })
-          worker.once('message', (message) => {
-            resolve(message)
-            void worker.terminate()
-          })
-          worker.once('error', (error) => resolve({ error: String(error) }))
-        }),
-    )
-    while (Atomics.load(cells, 1) < 6) await new Promise((resolve) => setTimeout(resolve, 5))
-    Atomics.store(cells, 0, 1)
-    Atomics.notify(cells, 0)
-    const results = await Promise.all(loads)
+    const outcomes = await atOnce(module, load, dir, 6)
     assert.deepEqual(
-      results.filter((r) => r.error),
+      outcomes.filter((o) => 'error' in o),
       [],
       `round ${round}`,
+    )
+    const results = outcomes.map(
+      (o) => ('value' in o ? o.value : undefined) as { key: string; source: string },
     )
     assert.equal(new Set(results.map((r) => r.key)).size, 1, 'one key for all')
     assert.equal(results.filter((r) => r.source === 'created').length, 1, 'created once')

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { type TestContext, test } from 'node:test'
-import { Worker } from 'node:worker_threads'
 import { hashRefreshSecret, RefreshTokenService, signatureReplayKey, systemClock } from '@gatehouse/core'
 import { storeContract } from '@gatehouse/core/testing'
 import { migrations } from '../src/stores/sqlite/migrations.ts'
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.ts'
+import { atOnce } from './at-once.ts'
 
 for (const checkpointThread of [false, true]) {
   storeContract(checkpointThread ? 'sqlite, checkpoints on a thread' : 'sqlite', async () => {
@@ -259,44 +259,13 @@ test('upgrading a database from before refresh families keeps its live refresh t
 test('connections that open a new database at the same moment all find it migrated', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-open-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
-  const module = new URL('../src/stores/sqlite/sqlite-store.ts', import.meta.url).href
-  // Each thread imports the store, says it is ready and waits for the start, so that all open at once.
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads')
-    const { module, file, cells } = workerData
-    import(module).then(async ({ SqliteStore }) => {
-      Atomics.add(cells, 1, 1)
-      Atomics.wait(cells, 0, 0)
-      try {
-        await new SqliteStore(file).close()
-        parentPort.postMessage('opened')
-      } catch (error) {
-        parentPort.postMessage(String(error) + ' (' + String(error.cause) + ')')
-      }
-    })`
+  const module = new URL('../src/stores/sqlite/sqlite-store.ts', import.meta.url)
   for (let round = 0; round < 5; round++) {
     const file = join(dir, `round-${round}.db`)
-    const cells = new Int32Array(new SharedArrayBuffer(8))
-    const outcomes = Array.from(
-      { length: 4 },
-      () =>
-        new Promise<string>((resolve) => {
-          const worker = new Worker(code, { eval: true, workerData: { module, file, cells } })
-          worker.once('message', (message: string) => {
-            resolve(message)
-            void worker.terminate()
-          })
-          worker.once('error', (error) => resolve(String(error)))
-        }),
-    )
-    while (Atomics.load(cells, 1) < 4) await new Promise((resolve) => setTimeout(resolve, 5))
-    Atomics.store(cells, 0, 1)
-    Atomics.notify(cells, 0)
-    assert.deepEqual(await Promise.all(outcomes), ['opened', 'opened', 'opened', 'opened'], `round ${round}`)
+    const opened = await atOnce(module, "await new mod.SqliteStore(data).close(); return 'opened'", file, 4)
+    assert.deepEqual(opened, Array(4).fill({ value: 'opened' }), `round ${round}`)
     const db = new DatabaseSync(file)
-    const { v } = db.prepare('SELECT max(version) AS v, count(*) AS n FROM schema_migrations').get() as {
-      v: number
-    }
+    const { v } = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }
     db.close()
     assert.equal(v, migrations.length)
   }
