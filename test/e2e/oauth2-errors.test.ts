@@ -175,6 +175,18 @@ describe('POST /oauth/token: every refusal has its RFC 6749 status and code', ()
     })
   }
 
+  test('an unreadable Content-Type at introspection and revocation is a 400, as at the token endpoint', async () => {
+    for (const path of ['/oauth/introspect', '/oauth/revoke']) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': ';' },
+        body: 'token=x',
+      })
+      assert.equal(res.status, 400, path)
+      assert.equal((await json(res)).error, 'invalid_request')
+    }
+  })
+
   test('another method on the token endpoint is a 405 in its format, with the methods it takes', async () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'OPTIONS']) {
       const res = await fetch(`${server.url}/oauth/token`, { method })
@@ -265,6 +277,30 @@ describe('rate limiting of failed attempts', () => {
 })
 
 describe('connections', () => {
+  test('a request that is not HTTP gets 400 in the RFC 6749 error shape', async () => {
+    const server = await startTestServer()
+    try {
+      const { hostname, port } = new URL(server.url)
+      for (const request of [
+        'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n',
+        'post /oauth/token HTTP/1.1\r\nHost: x\r\n\r\n',
+      ]) {
+        const socket = connect(Number(port), hostname)
+        socket.write(request)
+        let answer = ''
+        socket.on('data', (chunk) => {
+          answer += chunk
+        })
+        await new Promise((resolve) => socket.once('close', resolve))
+        assert.match(answer, /^HTTP\/1\.1 400 /, request)
+        assert.match(answer, /cache-control: no-store/i)
+        assert.equal(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error, 'invalid_request')
+      }
+    } finally {
+      await server.stop()
+    }
+  })
+
   test('a client that stops sending its headers is cut off within 15 s, not held for minutes', async () => {
     const server = await startTestServer()
     try {
@@ -282,6 +318,7 @@ describe('connections', () => {
       const seconds = (Date.now() - started) / 1000
       assert.ok(seconds >= 9 && seconds < 16, `closed after ${seconds} s`)
       assert.match(answer, /^HTTP\/1\.1 408 /)
+      assert.deepEqual(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error, 'invalid_request')
     } finally {
       await server.stop()
     }

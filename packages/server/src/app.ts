@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { type Config, type Gatehouse, OAuthError, type Store } from '@gatehouse/core'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
@@ -56,6 +57,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
     trustProxy: false,
     logController: new AccessLog(),
+    clientErrorHandler: answerClientError,
   })
 
   // Bodies are read raw (up to the limit) and handed to the dialect, which checks the content
@@ -84,8 +86,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // the format of the endpoint that was asked.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const dialect = (request.routeOptions.config as { dialect?: TokenDialect } | undefined)?.dialect
+    // A Content-Type that cannot be read is a malformed request, as at the token endpoints: 400.
     const status =
-      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+      error.statusCode === 415
+        ? 400
+        : error.statusCode && error.statusCode >= 400 && error.statusCode < 500
+          ? error.statusCode
+          : 500
     if (status === 500) request.log.error({ err: error }, 'unhandled error')
     const oauthError =
       status === 413
@@ -103,4 +110,26 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }),
   )
   return app
+}
+
+/**
+ * A request that is not HTTP, or that did not arrive in time, has no endpoint to take a format
+ * from: it gets RFC 6749's error shape, on a connection that is then closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  if (!socket.writable) {
+    socket.destroy(error)
+    return
+  }
+  const [status, description] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['408 Request Timeout', 'The request did not arrive in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['431 Request Header Fields Too Large', 'The request headers are too large.']
+        : ['400 Bad Request', 'The request is not valid HTTP.']
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description })
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
