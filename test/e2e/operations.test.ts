@@ -88,6 +88,7 @@ test('configuration: file, then environment, then flags; errors name the path', 
       assert.ok(error instanceof ConfigError)
       assert.match(error.message, /tokens\.algorithm/)
       assert.match(error.message, /endpoints\.oauth2\.path/)
+      assert.doesNotMatch(error.message, /\n/, 'one line, as the CLI prints it')
       return true
     },
   )

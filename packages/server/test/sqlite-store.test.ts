@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -281,4 +281,12 @@ test('a new database and its WAL are readable by their owner only', async (t) =>
   for (const path of [file, `${file}-wal`, `${file}-shm`])
     assert.equal(statSync(path).mode & 0o777, 0o600, path)
   assert.equal(statSync(join(dir, 'data')).mode & 0o777, 0o700)
+})
+
+test('a file that is not a database is refused with what SQLite found', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-corrupt-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const file = join(dir, 'gatehouse.db')
+  await writeFile(file, 'not a database, whatever it was'.repeat(200))
+  assert.throws(() => new SqliteStore(file), /cannot open the SQLite database at .*: file is not a database/)
 })

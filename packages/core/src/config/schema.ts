@@ -133,10 +133,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates configuration, turning zod's issues into one message with a line per path. */
+/**
+ * Validates configuration, turning zod's issues into one line that names each path (the CLI's
+ * errors are one line each).
+ */
 export function parseConfig(input: unknown): Config {
   const result = configSchema.safeParse(input)
   if (result.success) return result.data
-  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`)
-  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`)
+  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+  throw new ConfigError(`invalid configuration: ${issues.join('; ')}`)
 }

@@ -78,7 +78,8 @@ export class SqliteStore implements Store {
     try {
       this.db = openConnection(file, 5000)
     } catch (cause) {
-      throw new StorageUnavailableError(`cannot open the SQLite database at ${file}`, { cause })
+      const why = cause instanceof Error ? `: ${cause.message}` : ''
+      throw new StorageUnavailableError(`cannot open the SQLite database at ${file}${why}`, { cause })
     }
     try {
       this.migrate()
