@@ -35,6 +35,17 @@ export function tokenError(error: unknown): VerifyError {
   if (failure.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') return invalidToken(claimFailure(failure))
   const description = typeof failure.code === 'string' ? BY_JOSE_CODE[failure.code] : undefined
   if (description !== undefined) return invalidToken(description)
+  // jose weighs the issuer's key against the algorithm (an RSA key under 2048 bits, say) only
+  // when it verifies: a published key it will not use is the issuer's fault, as is one that
+  // will not import, and no verdict on the token.
+  if (error instanceof TypeError)
+    return new VerifyError(
+      'temporarily_unavailable',
+      'The token issuer publishes a key that cannot be used.',
+      {
+        cause: error,
+      },
+    )
   throw error
 }
 

@@ -1,6 +1,9 @@
 // Where the keys come from, and what happens when they cannot be had: discovery, refetch on an
 // unknown kid, background refresh, and an issuer that is down (503, never blamed on the token).
 import assert from 'node:assert/strict'
+import { generateKeyPairSync, sign } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { createVerifier, VerifyError } from '../src/index.ts'
 import { AUDIENCE, startIssuer } from './issuer.ts'
@@ -184,5 +187,40 @@ test('the injected fetch carries every request', async () => {
     assert.deepEqual(seen, [METADATA, JWKS])
   } finally {
     await issuer.stop()
+  }
+})
+
+test('an issuer key jose will not use (RSA under 2048 bits) is a fault of the issuer: 503, not a crash', async () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
+  const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' }] }
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(jwks))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const now = Math.floor(Date.now() / 1000)
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const input = `${part({ alg: 'RS256', typ: 'at+jwt', kid: 'weak' })}.${part({
+      iss: base,
+      sub: 'c',
+      aud: AUDIENCE,
+      exp: now + 300,
+      iat: now,
+      jti: 'j',
+      client_id: 'c',
+    })}`
+    const token = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`
+    const verifier = createVerifier({
+      issuer: base,
+      audience: AUDIENCE,
+      jwksUri: `${base}/jwks`,
+      algorithms: ['RS256'],
+    })
+    assert.equal(await code(verifier.verify(token)), 'temporarily_unavailable')
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
   }
 })
