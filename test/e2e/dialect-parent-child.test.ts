@@ -279,6 +279,21 @@ describe('seed 002: parent/child grants at POST /oauth/token', () => {
       await assertOAuthError(await send(server, PATH, req), 400, 'invalid_grant')
     })
 
+    test("a disabled child's tokens introspect as inactive at once", async () => {
+      const kid = await createChild(server, parent.id, 'introspected')
+      const req = childRequest('csp_credentials', { child_key: kid.childKey, child_secret: kid.childSecret })
+      const { access_token } = await json(await send(server, PATH, req))
+      const introspect = async () =>
+        json(
+          await send(server, '/oauth/introspect', formBody({ token: access_token }), {
+            authorization: basic(parent.id, parent.secret),
+          }),
+        )
+      assert.equal((await introspect()).active, true)
+      await server.admin.children.setEnabled(kid.childKey, false)
+      assert.deepEqual(await introspect(), { active: false })
+    })
+
     test('a disabled parent: its children stop working (401 invalid_client)', async () => {
       const doomed = await server.createClient({ scopes: ['CXS'], grants: ['csp_credentials'] })
       const kid = await createChild(server, doomed.id)

@@ -6,7 +6,9 @@ import type { SigningKeyRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
 import { JwsSigner, type SignatureProvider } from '../tokens/jws.ts'
 import { signingKeyContext } from './generate.ts'
-import { currentSigner, isPublished, keyState } from './key-state.ts'
+import { currentSigner, isPublished, keyState, neverSigns } from './key-state.ts'
+
+const SLACK = 5
 
 export interface Jwks {
   keys: Record<string, unknown>[]
@@ -69,9 +71,26 @@ export class KeyRing {
     >[0])
   }
 
-  /** The public keys of every key this server has held, for checking its own tokens. */
+  /**
+   * The public keys of every key this server has held, for checking its own tokens' signatures;
+   * `couldHaveSigned` then says whether the key that verified one could have signed it.
+   */
   verificationKeys(): JWTVerifyGetKey {
     return this.verifier
+  }
+
+  /**
+   * Whether key `kid` could have signed a token issued at `iat`: it signs from its activation
+   * until it retires, and is trusted as long as it is published, until every token it signed
+   * has expired. A token from a key past that, or dated outside its time (a key taken out of
+   * use after a compromise, say), is not one this server issued. A few seconds' slack: a
+   * token's iat is read just after its signer is chosen.
+   */
+  couldHaveSigned(kid: unknown, iat: unknown): boolean {
+    const key = this.records.find((k) => k.kid === kid)
+    if (!key || typeof iat !== 'number' || neverSigns(key)) return false
+    if (!isPublished(key, nowSeconds(this.clock), this.maxTtl)) return false
+    return iat >= key.activatesAt - SLACK && (key.retiresAt === null || iat < key.retiresAt + SLACK)
   }
 
   signer(): JwsSigner | undefined {

@@ -47,6 +47,8 @@ export class TokenInspector {
       if (!owner || !(await this.visible(requester, owner))) return INACTIVE
       if (claims.jti && (await this.store.isAccessTokenRevoked(claims.jti, now))) return INACTIVE
       const { scope, client_id, sub, aud, iss, exp, iat, jti, act } = claims
+      // A child's token dies with its child, as a client's with its client.
+      if (act !== undefined && !(await this.childEnabled(sub, owner))) return INACTIVE
       return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, act, token_type: 'Bearer' }
     }
     const parts = parseRefreshToken(token)
@@ -94,16 +96,22 @@ export class TokenInspector {
   ): Promise<JWTPayload | undefined> {
     if (token.split('.').length !== 3) return undefined
     try {
-      const { payload } = await jwtVerify(token, this.keys.verificationKeys(), {
+      const { payload, protectedHeader } = await jwtVerify(token, this.keys.verificationKeys(), {
         issuer: this.issuer,
         currentDate: new Date(this.clock.now()),
         // Expired tokens need no revocation; verifying them anyway lets revoke stay silent.
         clockTolerance: options.ignoreExpiry ? Number.MAX_SAFE_INTEGER : 0,
       })
-      return payload
+      return this.keys.couldHaveSigned(protectedHeader.kid, payload.iat) ? payload : undefined
     } catch {
       return undefined
     }
+  }
+
+  private async childEnabled(childKey: unknown, parentId: string): Promise<boolean> {
+    if (typeof childKey !== 'string') return false
+    const child = await this.store.getChild(childKey)
+    return child?.enabled === true && child.clientId === parentId
   }
 
   /** A client sees its own tokens; a resource server (`--introspect`) sees all. Disabled owners' tokens are dead. */
