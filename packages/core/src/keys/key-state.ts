@@ -10,10 +10,11 @@ export function keyState(key: SigningKeyRecord, now: number): KeyState {
 
 /**
  * A key retired before it activated: a waiting key that `keys rotate --now` superseded. It is
- * no next key, and no measure of when the keys were last rotated.
+ * no next key, and no measure of when the keys were last rotated. (Times are in seconds: a key
+ * that activated and retired within one second may have signed in it.)
  */
 export function neverSigns(key: SigningKeyRecord): boolean {
-  return key.retiresAt !== null && key.retiresAt <= key.activatesAt
+  return key.retiresAt !== null && key.retiresAt < key.activatesAt
 }
 
 /**
