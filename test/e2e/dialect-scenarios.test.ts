@@ -378,6 +378,29 @@ describe('scenario table: rate limiting through all five token endpoints', () =>
       }
     })
 
+    test('servicekey: wrong keys under a public client id count against the address, not the client', async () => {
+      // A public client's id is no secret: counted per client, anyone could lock its services out.
+      const server = await startTestServer({ rateLimit: { failuresPerClient: 3, failuresPerAddress: 1000 } })
+      try {
+        const c = await server.createClient({
+          isPublic: true,
+          grants: ['servicekey'],
+          scopes: ['prices.read'],
+        })
+        const key = await createServiceKey(server, { clientId: c.id, serviceName: 'svc' })
+        const fields = { grant_type: 'servicekey', client_id: c.id, serviceName: key.serviceName }
+        for (let i = 0; i < 5; i++) {
+          const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: `guess-${i}` }))
+          assert.equal(res.status, 400)
+          await res.arrayBuffer()
+        }
+        const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: key.serviceKey }))
+        assert.equal(res.status, 200, await res.text())
+      } finally {
+        await server.stop()
+      }
+    })
+
     test('parent-child: guessing a child secret', async () => {
       const server = await startTestServer({ rateLimit: { failuresPerClient: 1000, failuresPerAddress: 3 } })
       try {

@@ -78,8 +78,10 @@ export class AuthorizationServer {
       throw new OAuthError('unauthorized_client', `This client may not use the ${handler.grantType} grant.`)
     }
     // A wrong second credential (service key, child secret, refresh token) is a failed
-    // attempt too: public clients have no secret, so this is what limits guessing.
-    return this.counting(`client:${client.clientId}`, address, () =>
+    // attempt too. For a public client it counts against the address alone: its id is no
+    // secret (anyone could send 20 wrong keys a minute under it and lock all its services
+    // out), and its service keys are 256 random bits, which no rate of guessing reaches.
+    return this.counting(client.isPublic ? undefined : `client:${client.clientId}`, address, () =>
       handler.handle(
         {
           client,
