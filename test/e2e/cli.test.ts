@@ -145,6 +145,42 @@ describe('the CLI against a running server on the same storage', () => {
     assert.equal(await tokenStatus(c.client_id, rotated.client_secret), 200)
   })
 
+  test("service-keys delete revokes one key within one second; the client's others keep working", async () => {
+    const c = await cliJson(
+      ['clients', 'create', '--name', 'services', '--public', '--grant', 'servicekey', '--scope', 's.read'],
+      dataDir,
+    )
+    const [leaked, kept] = await Promise.all(
+      ['leaked', 'kept'].map((name) =>
+        cliJson(['service-keys', 'create', c.client_id, '--service-name', name], dataDir),
+      ),
+    )
+    const status = async (key: { service_name: string; service_key: string }) =>
+      (
+        await fetch(`${url}/connect/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'servicekey',
+            client_id: c.client_id,
+            serviceName: key.service_name,
+            serviceKey: key.service_key,
+          }),
+        })
+      ).status
+    assert.equal(await status(leaked), 200)
+    const deleted = await cliJson(
+      ['service-keys', 'delete', c.client_id, '--service-name', 'leaked'],
+      dataDir,
+    )
+    assert.deepEqual(deleted, { client_id: c.client_id, service_name: 'leaked', deleted: true })
+    await within(1000, async () => (await status(leaked)) === 400)
+    assert.equal(await status(kept), 200)
+    const again = await cli(['service-keys', 'delete', c.client_id, '--service-name', 'leaked'], dataDir)
+    assert.equal(again.code, 1)
+    assert.match(again.stderr, /has no service key named leaked/)
+  })
+
   test('keys rotate --now reaches the running server: its JWKS publishes the new key', async () => {
     const key = await cliJson(['keys', 'rotate', '--now'], dataDir)
     assert.equal(key.state, 'active')

@@ -50,6 +50,12 @@ export class CredentialService {
     return { record, serviceKey }
   }
 
+  /** Revokes one service key (a leaked one, say) and leaves the client's others working. */
+  async deleteServiceKey(clientId: string, serviceName: string): Promise<void> {
+    if (!(await this.store.deleteServiceKey(clientId, serviceName)))
+      throw new NotFoundError(`client ${clientId} has no service key named ${serviceName}`)
+  }
+
   async createChild(input: {
     clientId: string
     name: string

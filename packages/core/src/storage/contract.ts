@@ -156,6 +156,17 @@ export function storeContract(
       assert.deepEqual(await store.getServiceKey('c-owner', 'svc'), key)
       assert.equal(await store.getServiceKey('c-other', 'svc'), undefined)
       await assert.rejects(store.insertServiceKey(key), ConflictError)
+      const before = await store.latestChange()
+      assert.equal(await store.deleteServiceKey('c-other', 'svc'), false)
+      assert.equal(await store.deleteServiceKey('c-owner', 'svc'), true)
+      assert.equal(await store.getServiceKey('c-owner', 'svc'), undefined)
+      assert.equal(await store.deleteServiceKey('c-owner', 'svc'), false)
+      assert.deepEqual(
+        (await store.changesSince(before, 10)).map((c) => [c.kind, c.id]),
+        [['client', 'c-owner']],
+        'caches keyed by the client hear of it',
+      )
+      await store.insertServiceKey(key)
 
       const child = {
         childKey: 'child-1',

@@ -75,6 +75,11 @@ export class MemoryStore implements Store {
     this.serviceKeys.set(id, copy(key)!)
     this.record('client', key.clientId)
   }
+  async deleteServiceKey(clientId: string, serviceName: string) {
+    if (!this.serviceKeys.delete(serviceKeyId(clientId, serviceName))) return false
+    this.record('client', clientId)
+    return true
+  }
 
   async getChild(childKey: string) {
     return copy(this.children.get(childKey))

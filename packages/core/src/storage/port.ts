@@ -36,6 +36,8 @@ export interface Store {
    */
   getServiceKey(clientId: string, serviceName: string): Promise<ServiceKeyRecord | undefined>
   insertServiceKey(key: ServiceKeyRecord): Promise<void>
+  /** False when the client has no such service key. */
+  deleteServiceKey(clientId: string, serviceName: string): Promise<boolean>
 
   getChild(childKey: string): Promise<ChildRecord | undefined>
   insertChild(child: ChildRecord): Promise<void>

@@ -32,6 +32,7 @@ export interface AdminContext {
       serviceName: string
       scopes?: string[]
     }): Promise<{ record: ServiceKeyRecord; serviceKey: string }>
+    delete(clientId: string, serviceName: string): Promise<void>
   }
   children: {
     create(input: { clientId: string; name: string }): Promise<{ record: ChildRecord; childSecret: string }>
@@ -71,7 +72,10 @@ export async function openAdmin(flags: StorageFlags, { checkMasterKey = true } =
     store,
     clients: new ClientService({ store, cipher, clock, maxTtl: config.tokens.maxTtl }),
     apis: new ApiService({ store, clock }),
-    serviceKeys: { create: (input) => credentials.createServiceKey(input) },
+    serviceKeys: {
+      create: (input) => credentials.createServiceKey(input),
+      delete: (clientId, serviceName) => credentials.deleteServiceKey(clientId, serviceName),
+    },
     children: {
       create: (input) => credentials.createChild(input),
       setEnabled: (childKey, enabled) => credentials.setChildEnabled(childKey, enabled),

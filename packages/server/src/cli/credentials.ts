@@ -30,6 +30,23 @@ export const credentialCommands: Record<string, Command> = {
       })
     },
   },
+  'service-keys delete': {
+    usage: 'service-keys delete CLIENT_ID --service-name NAME',
+    summary: "revoke one service key at once (a leaked one); the client's other service keys keep working",
+    positionals: 1,
+    options: { ...storageOptions, 'service-name': { type: 'string' } },
+    async run(values, [clientId], output) {
+      if (typeof values['service-name'] !== 'string') throw new UsageError('--service-name is required')
+      const serviceName = values['service-name'] as string
+      await withAdmin(values, async (admin) => {
+        await admin.serviceKeys.delete(clientId!, serviceName)
+        output.result(
+          { client_id: clientId, service_name: serviceName, deleted: true },
+          () => `deleted service key ${serviceName} of client ${clientId}`,
+        )
+      })
+    },
+  },
   'children create': {
     usage: 'children create CLIENT_ID --name NAME',
     summary: "register a customer's child credential under an integrator client; prints the secret once",

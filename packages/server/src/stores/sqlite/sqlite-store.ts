@@ -172,6 +172,16 @@ export class SqliteStore implements Store {
       this.record('client', key.clientId)
     })
   }
+  async deleteServiceKey(clientId: string, serviceName: string) {
+    return this.transaction(() => {
+      const { changes } = this.sql('DELETE FROM service_keys WHERE client_id = ? AND service_name = ?').run(
+        clientId,
+        serviceName,
+      )
+      if (changes > 0) this.record('client', clientId)
+      return changes > 0
+    })
+  }
 
   async getChild(childKey: string) {
     const row = this.sql('SELECT * FROM children WHERE child_key = ?').get(childKey) as Row | undefined
