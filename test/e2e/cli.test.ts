@@ -14,11 +14,10 @@ const run = promisify(execFile)
 async function cli(
   args: string[],
   dataDir: string,
+  env: NodeJS.ProcessEnv = cleanEnv(),
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data', dataDir], {
-      env: cleanEnv(),
-    })
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data', dataDir], { env })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }
@@ -255,14 +254,7 @@ describe('the CLI with a master key other than the one that sealed the signing k
       ...cleanEnv(),
       GATEHOUSE_MASTER_KEY: Buffer.alloc(32, fill).toString('base64url'),
     })
-    const withEnv = async (args: string[], env: NodeJS.ProcessEnv) => {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data', dataDir], { env })
-        return { code: 0, stdout, stderr }
-      } catch (error) {
-        return error as { code: number; stdout: string; stderr: string }
-      }
-    }
+    const withEnv = (args: string[], env: NodeJS.ProcessEnv) => cli(args, dataDir, env)
     try {
       // The server's key comes from the environment; its first signing key is sealed with it.
       assert.equal((await withEnv(['keys', 'rotate', '--now'], key(1))).code, 0)
@@ -299,4 +291,25 @@ describe('the CLI with a master key other than the one that sealed the signing k
       await rm(dirname(dataDir), { recursive: true, force: true })
     }
   })
+})
+
+test("keys rotate keeps the algorithm the servers sign with, whatever this command's config says", async () => {
+  const dataDir = join(await mkdtemp(join(tmpdir(), 'gatehouse-alg-')), 'data')
+  const run = async (args: string[], env: NodeJS.ProcessEnv) => {
+    const result = await cli([...args, '--json'], dataDir, env)
+    assert.equal(result.code, 0, result.stderr)
+    return JSON.parse(result.stdout)
+  }
+  try {
+    // A server configured for ES256 made the first key; the CLI runs without that config.
+    const first = await run(['keys', 'rotate', '--now'], {
+      ...cleanEnv(),
+      GATEHOUSE_TOKEN_ALGORITHM: 'ES256',
+    })
+    assert.equal(first.alg, 'ES256')
+    assert.equal((await run(['keys', 'rotate'], cleanEnv())).alg, 'ES256')
+    assert.equal((await run(['keys', 'rotate', '--now'], cleanEnv())).alg, 'ES256')
+  } finally {
+    await rm(dirname(dataDir), { recursive: true, force: true })
+  }
 })

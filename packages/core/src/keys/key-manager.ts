@@ -71,15 +71,27 @@ export class KeyManager {
     return this.rotate({ now: false })
   }
 
+  /** The algorithm of the newest stored key, if there is one: the one the servers sign with. */
+  async algorithmInUse(): Promise<SigningAlgorithm | undefined> {
+    return newestKey(await this.options.store.listSigningKeys())?.alg
+  }
+
   /**
-   * Publishes a new key. It signs after the lead time, or at once with `now` (a compromised
-   * key); every key that has no successor yet retires when the new one activates.
+   * Publishes a new key, of `algorithm` (default: the configured one). It signs after the lead
+   * time, or at once with `now` (a compromised key); every key that has no successor yet
+   * retires when the new one activates.
    */
-  async rotate({ now: immediately }: { now: boolean }): Promise<SigningKeyRecord> {
-    const { store, clock, cipher, algorithm, leadTime } = this.options
+  async rotate({
+    now: immediately,
+    algorithm = this.options.algorithm,
+  }: {
+    now: boolean
+    algorithm?: SigningAlgorithm
+  }): Promise<SigningKeyRecord> {
+    const { store, clock, cipher, leadTime } = this.options
     const now = nowSeconds(clock)
     const activatesAt = immediately ? now : now + leadTime
-    const key = await generateSigningKey(algorithm as SigningAlgorithm, cipher, {
+    const key = await generateSigningKey(algorithm, cipher, {
       createdAt: now,
       activatesAt,
     })

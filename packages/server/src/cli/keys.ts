@@ -36,7 +36,10 @@ export const keyCommands: Record<string, Command> = {
       await withAdmin(
         values,
         async (admin) => {
-          const key = await admin.keys.rotate({ now: values.now === true })
+          // The servers' algorithm, not this command's config: a CLI run without the server's
+          // --config would otherwise bring in its default. A server changes algorithm at start.
+          const algorithm = await admin.keys.algorithmInUse()
+          const key = await admin.keys.rotate({ now: values.now === true, algorithm })
           const view = keyView(key, nowSeconds(systemClock), admin.config.tokens.maxTtl)
           output.result(view, () => details(view))
         },
