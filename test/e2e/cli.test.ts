@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
-import { basic, json } from './harness.ts'
+import { basic, json, startTestServer } from './harness.ts'
 
 const BIN = join(import.meta.dirname, '../../packages/server/bin/gatehouse.ts')
 const run = promisify(execFile)
@@ -311,5 +311,35 @@ test("keys rotate keeps the algorithm the servers sign with, whatever this comma
     assert.equal((await run(['keys', 'rotate', '--now'], cleanEnv())).alg, 'ES256')
   } finally {
     await rm(dirname(dataDir), { recursive: true, force: true })
+  }
+})
+
+test('keys a running server cannot load hold no other change back, and make it not ready', async () => {
+  const server = await startTestServer({ changePollInterval: 50 })
+  try {
+    const client = await server.createClient()
+    const status = async () =>
+      (
+        await server.form(
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          { auth: [client.id, client.secret] },
+        )
+      ).status
+    assert.equal(await status(), 200)
+    // Another master key replaces the keys (the lost-key recovery), while this server runs on the old one.
+    const other = { ...cleanEnv(), GATEHOUSE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64url') }
+    assert.equal((await cli(['keys', 'rotate', '--now', '--lost-master-key'], server.dataDir, other)).code, 0)
+    await server.admin.clients.setEnabled(client.id, false)
+    const deadline = Date.now() + 1000
+    while ((await status()) !== 401) {
+      assert.ok(Date.now() < deadline, 'the disable did not reach the server within a second')
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    const ready = await fetch(`${server.url}/readyz`)
+    assert.equal(ready.status, 503)
+    assert.match((await json(ready)).reason, /cannot be loaded/)
+  } finally {
+    await server.stop()
   }
 })

@@ -74,6 +74,13 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
     algorithm: config.tokens.algorithm,
     leadTime: config.keys.leadTime,
   })
+  const changes = new ChangeFeed({
+    store,
+    interval: config.changePollInterval,
+    onError: options.onBackgroundError,
+  })
+  // Before anything is loaded: a key rotated or an API created meanwhile is then announced.
+  await changes.mark()
   await keyManager.checkMasterKey()
   const createdKey = await keyManager.ensureSigningKey()
   await keys.reload()
@@ -84,11 +91,6 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
   })
   audiences.load(await store.listApis())
   const clients = new ClientDirectory(store)
-  const changes = new ChangeFeed({
-    store,
-    interval: config.changePollInterval,
-    onError: options.onBackgroundError,
-  })
   const credentials = new CredentialCache(store)
   changes.on('client', ({ id }) => {
     if (id === '*') {

@@ -7,12 +7,18 @@ type Listener = (change: Change) => void | Promise<void>
  * Polls the store's change log and tells listeners what changed, so a server sees what the
  * CLI or another instance wrote. A process that falls too far behind resynchronises by
  * announcing a '*' change for every kind.
+ *
+ * A listener that fails holds nothing else back: the feed goes on past its change, and its kind
+ * is announced again ('*') at every poll until a listener run succeeds. One change that cannot
+ * be applied (a key sealed with another master key, say) must not keep a disabled client working.
  */
 export class ChangeFeed {
   private seq = 0
+  private marked = false
   private timer: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
   private readonly listeners = new Map<ChangeKind, Listener[]>()
+  private readonly failed = new Set<ChangeKind>()
   private readonly store: Store
   private readonly interval: number
   private readonly onError: (error: unknown) => void
@@ -27,9 +33,18 @@ export class ChangeFeed {
     this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), listener])
   }
 
-  /** Starts from the current end of the log: everything before it is already loaded. */
-  async start(): Promise<void> {
+  /**
+   * Where the feed starts: the current end of the log, read before the caller loads its state,
+   * so that a change committed while it loads is announced rather than lost.
+   */
+  async mark(): Promise<void> {
     this.seq = await this.store.latestChange()
+    this.marked = true
+  }
+
+  /** Starts polling from the mark (or, without one, from the current end of the log). */
+  async start(): Promise<void> {
+    if (!this.marked) await this.mark()
     this.timer = setInterval(() => {
       this.polling ??= this.poll()
         .catch(this.onError)
@@ -45,7 +60,12 @@ export class ChangeFeed {
     await this.polling
   }
 
-  /** Reads and dispatches whatever changed since the last poll. */
+  /** The kinds whose last listener run failed, and that are retried at every poll. */
+  get failing(): ReadonlySet<ChangeKind> {
+    return this.failed
+  }
+
+  /** Reads and dispatches whatever changed since the last poll, and retries what failed. */
   async poll(): Promise<void> {
     const batch = 1000
     const changes = await this.store.changesSince(this.seq, batch)
@@ -54,13 +74,23 @@ export class ChangeFeed {
       for (const kind of this.listeners.keys()) await this.dispatch({ seq: this.seq, kind, id: '*' })
       return
     }
+    const retry = new Set(this.failed)
     for (const change of changes) {
-      await this.dispatch(change)
       this.seq = change.seq
+      retry.delete(change.kind)
+      await this.dispatch(change)
     }
+    for (const kind of retry) await this.dispatch({ seq: this.seq, kind, id: '*' })
   }
 
   private async dispatch(change: Change): Promise<void> {
-    for (const listener of this.listeners.get(change.kind) ?? []) await listener(change)
+    try {
+      for (const listener of this.listeners.get(change.kind) ?? []) await listener(change)
+      this.failed.delete(change.kind)
+    } catch (error) {
+      // Told once per spell of failures, not at every retry.
+      if (!this.failed.has(change.kind)) this.onError(error)
+      this.failed.add(change.kind)
+    }
   }
 }

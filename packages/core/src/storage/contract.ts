@@ -331,7 +331,7 @@ export function storeContract(
   })
 }
 
-function sampleClient(clientId: string): ClientRecord {
+export function sampleClient(clientId: string): ClientRecord {
   return {
     clientId,
     name: `Client ${clientId} — “unicode” name`,
@@ -378,7 +378,7 @@ function sampleFamily(
   }
 }
 
-function sampleKey(kid: string, createdAt: number): SigningKeyRecord {
+export function sampleKey(kid: string, createdAt: number): SigningKeyRecord {
   return {
     kid,
     alg: 'ES256',

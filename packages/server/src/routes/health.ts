@@ -17,6 +17,12 @@ export function mountHealth(
     }
     if (!deps.gatehouse.keys.signer())
       return reply.code(503).send({ status: 'unavailable', reason: 'no active signing key' })
+    // Keys it cannot load (sealed with another master key) leave it signing with keys that may
+    // have been taken out of use: not an instance to send traffic to.
+    if (deps.gatehouse.changes.failing.has('key'))
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', reason: 'the stored signing keys cannot be loaded' })
     return { status: 'ok' }
   })
   app.get('/metrics', async (_request, reply) => {
