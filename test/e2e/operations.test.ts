@@ -3,7 +3,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { ConfigError } from '@gatehouse/core'
+import { ConfigError, type ConfigInput, parseConfig } from '@gatehouse/core'
 import { loadConfig, loadMasterKey } from '@gatehouse/server'
 import { masterKeyMode } from '../../packages/server/src/master-key.ts'
 import { atOnce } from '../../packages/server/test/at-once.ts'
@@ -96,6 +96,45 @@ test('configuration: file, then environment, then flags; errors name the path', 
     () => loadConfig({ config: '/nonexistent/gatehouse.yaml' }, {}),
     /cannot read the config file/,
   )
+})
+
+test('configuration: no two endpoints share a path, nor take a built-in route', () => {
+  const refused = (input: ConfigInput, ...paths: RegExp[]) =>
+    assert.throws(
+      () => parseConfig(input),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError)
+        for (const path of paths) assert.match(error.message, path)
+        return true
+      },
+    )
+  refused(
+    { endpoints: { servicekey: { path: '/oauth/token' } } },
+    /the path \/oauth\/token is also endpoints\.oauth2's/,
+  )
+  refused({ endpoints: { oauth2: { path: '/healthz' } } }, /the path \/healthz is a built-in route/)
+  refused({ endpoints: { refreshable: { basePath: '/connect' } } }, /the path \/connect\/token is also/)
+  // A disabled endpoint takes no path.
+  parseConfig({ endpoints: { servicekey: { enabled: false, path: '/oauth/token' } } })
+})
+
+test('every lifetime is cut to tokens.maxTtl: an endpoint default, and a client one set with a larger maxTtl', async () => {
+  const server = await startTestServer({ tokens: { maxTtl: 600 } })
+  try {
+    // The harness's admin runs with the default configuration (maxTtl a day), as a CLI without --config.
+    const client = await server.createClient({ tokenTtl: 3600 })
+    const plain = await server.createClient()
+    for (const { id, secret } of [client, plain]) {
+      const res = await server.form(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        { auth: [id, secret] },
+      )
+      assert.equal((await json(res)).expires_in, 600)
+    }
+  } finally {
+    await server.stop()
+  }
 })
 
 test('the master key file is created once with mode 0600, or taken from GATEHOUSE_MASTER_KEY', async () => {

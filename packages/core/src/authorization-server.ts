@@ -44,6 +44,7 @@ export class AuthorizationServer {
   private readonly limiter: FailureLimiter
   private readonly limits: RateLimits
   private readonly deps: GrantDeps
+  private readonly maxTtl: number
 
   constructor(options: {
     grants: GrantRegistry
@@ -51,7 +52,10 @@ export class AuthorizationServer {
     limiter: FailureLimiter
     limits: RateLimits
     deps: GrantDeps
+    /** No token lives longer: a retired key stays published only this long (tokens.maxTtl). */
+    maxTtl: number
   }) {
+    this.maxTtl = options.maxTtl
     this.grants = options.grants
     this.authenticator = options.authenticator
     this.limiter = options.limiter
@@ -86,7 +90,8 @@ export class AuthorizationServer {
         {
           client,
           parameters,
-          ttl: client.tokenTtl ?? policy.defaultTtl,
+          // A client's lifetime was checked against the maxTtl of the CLI that set it, which need not be this server's.
+          ttl: Math.min(client.tokenTtl ?? policy.defaultTtl, this.maxTtl),
           offerRefreshToken: policy.offerRefreshToken,
         },
         this.deps,

@@ -128,6 +128,7 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
     }),
     limiter: options.limiter ?? new MemoryFailureLimiter(() => clock.now()),
     limits: config.rateLimit,
+    maxTtl: config.tokens.maxTtl,
     deps: {
       tokens: new AccessTokenIssuer({ keys, clock, issuer: options.issuer, typ: config.tokens.typ }),
       audiences,

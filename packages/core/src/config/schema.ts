@@ -36,7 +36,10 @@ export const configSchema = z
         typ: z.enum(['at+jwt', 'JWT']).default('at+jwt'),
         /** The `aud` of scopes that no API claims; defaults to the issuer. */
         defaultAudience: z.string().min(1).optional(),
-        /** Upper bound for any lifetime a client may set; retired keys stay published this long. */
+        /**
+         * Upper bound for every token's lifetime (an endpoint's or a client's longer one is cut to
+         * it); retired keys stay published this long.
+         */
         maxTtl: seconds.default(86400),
         /** Allow one token for scopes of several APIs (an `aud` array); off, a client must pick one API. */
         allowMultipleAudiences: z.boolean().default(false),
@@ -122,6 +125,42 @@ export const configSchema = z
       .prefault({}),
   })
   .strict()
+  .superRefine((config, ctx) => {
+    // Each enabled endpoint on a path of its own: a token path over another route shadows it.
+    const taken = new Map<string, string>(FIXED_ROUTES.map((route) => [route, 'a built-in route']))
+    for (const [name, route] of enabledPaths(config.endpoints)) {
+      const holder = taken.get(route)
+      if (holder !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', name],
+          message: `the path ${route} is ${holder === 'a built-in route' ? holder : `also endpoints.${holder}'s`}`,
+        })
+      else taken.set(route, name)
+    }
+  })
+
+// The server's own routes, which no endpoint may take.
+const FIXED_ROUTES = [
+  '/.well-known/openid-configuration',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/jwks.json',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+]
+
+/** Every path an enabled endpoint serves, with the endpoint's name. */
+function enabledPaths(endpoints: z.infer<typeof configSchema>['endpoints']): [string, string][] {
+  const paths: [string, string][] = []
+  for (const [name, endpoint] of Object.entries(endpoints)) {
+    if (!endpoint.enabled) continue
+    if ('basePath' in endpoint)
+      paths.push([name, `${endpoint.basePath}/token`], [name, `${endpoint.basePath}/token/refreshment`])
+    else paths.push([name, endpoint.path])
+  }
+  return paths
+}
 
 export type Config = z.infer<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
