@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -341,5 +341,25 @@ test('keys a running server cannot load hold no other change back, and make it n
     assert.match((await json(ready)).reason, /cannot be loaded/)
   } finally {
     await server.stop()
+  }
+})
+
+test('what this version cannot do is refused in one line: --redis-url, --database-url, a broken config file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-refused-'))
+  try {
+    const broken = join(dir, 'gatehouse.yaml')
+    writeFileSync(broken, 'port: 1\nport: 2\n')
+    for (const [args, message] of [
+      [['serve', '--port', '0', '--redis-url', 'redis://127.0.0.1:1'], /--redis-url .* is not available/],
+      [['clients', 'list', '--database-url', 'postgres://127.0.0.1/x'], /--database-url .* is not available/],
+      [['clients', 'list', '--config', broken], /neither valid JSON nor YAML: .*line 2/],
+    ] as const) {
+      const result = await cli([...args], join(dir, 'data'))
+      assert.equal(result.code, 1, args.join(' '))
+      assert.match(result.stderr, message)
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 })

@@ -65,9 +65,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text)
   } catch (error) {
-    throw new ConfigError(
-      `the config file ${file} is neither valid JSON nor YAML: ${(error as Error).message}`,
-    )
+    // yaml's message goes on with an excerpt of the file; the first line says what and where.
+    const [what] = (error as Error).message.split('\n')
+    throw new ConfigError(`the config file ${file} is neither valid JSON nor YAML: ${what}`)
   }
   if (parsed === null || parsed === undefined) return {}
   if (typeof parsed !== 'object' || Array.isArray(parsed))

@@ -14,6 +14,12 @@ export function openStore(config: Config, server?: { warn: (message: string) => 
       '--database-url (PostgreSQL) is not available in this version; use --data for the embedded SQLite store',
     )
   }
+  // Refused rather than ignored: an operator would take counters and replay keys to be shared.
+  if (config.redisUrl) {
+    throw new Error(
+      '--redis-url (Redis, shared by several instances) is not available in this version; run one instance on the embedded SQLite store',
+    )
+  }
   const file = join(config.dataDir, 'gatehouse.db')
   const options = server ? { checkpointThread: true, warn: server.warn } : {}
   return guardStore(new SqliteStore(file, options), isSqliteUnavailable)
