@@ -356,23 +356,28 @@ describe('scenario table: rate limiting through all five token endpoints', () =>
    * into the per-address limit (SPEC: "too many failed attempts … from one address: 429").
    */
   describe('after failuresPerAddress wrong second credentials, the address gets 429', () => {
+    /** A public service-key client on a server of these limits, and `guesses` wrong keys sent for it. */
+    async function guessedServiceKey(
+      limits: { failuresPerClient: number; failuresPerAddress: number },
+      guesses: number,
+    ) {
+      const server = await startTestServer({ rateLimit: limits })
+      const c = await server.createClient({ isPublic: true, grants: ['servicekey'], scopes: ['prices.read'] })
+      const key = await createServiceKey(server, { clientId: c.id, serviceName: 'svc' })
+      const fields = { grant_type: 'servicekey', client_id: c.id, serviceName: key.serviceName }
+      for (let i = 0; i < guesses; i++) {
+        const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: `guess-${i}` }))
+        assert.equal(res.status, 400)
+        await res.arrayBuffer()
+      }
+      const right = () => send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: key.serviceKey }))
+      return { server, right }
+    }
+
     test('servicekey: guessing the service key of a public client', async () => {
-      const server = await startTestServer({ rateLimit: { failuresPerClient: 1000, failuresPerAddress: 3 } })
+      const { server, right } = await guessedServiceKey({ failuresPerClient: 1000, failuresPerAddress: 3 }, 3)
       try {
-        const c = await server.createClient({
-          isPublic: true,
-          grants: ['servicekey'],
-          scopes: ['prices.read'],
-        })
-        const key = await createServiceKey(server, { clientId: c.id, serviceName: 'svc' })
-        const fields = { grant_type: 'servicekey', client_id: c.id, serviceName: key.serviceName }
-        for (let i = 0; i < 3; i++) {
-          const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: `guess-${i}` }))
-          assert.equal(res.status, 400)
-          await res.arrayBuffer()
-        }
-        const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: key.serviceKey }))
-        await assertRateLimited(res, WIRES.servicekey, 'too_many_requests', 'servicekey')
+        await assertRateLimited(await right(), WIRES.servicekey, 'too_many_requests', 'servicekey')
       } finally {
         await server.stop()
       }
@@ -380,21 +385,9 @@ describe('scenario table: rate limiting through all five token endpoints', () =>
 
     test('servicekey: wrong keys under a public client id count against the address, not the client', async () => {
       // A public client's id is no secret: counted per client, anyone could lock its services out.
-      const server = await startTestServer({ rateLimit: { failuresPerClient: 3, failuresPerAddress: 1000 } })
+      const { server, right } = await guessedServiceKey({ failuresPerClient: 3, failuresPerAddress: 1000 }, 5)
       try {
-        const c = await server.createClient({
-          isPublic: true,
-          grants: ['servicekey'],
-          scopes: ['prices.read'],
-        })
-        const key = await createServiceKey(server, { clientId: c.id, serviceName: 'svc' })
-        const fields = { grant_type: 'servicekey', client_id: c.id, serviceName: key.serviceName }
-        for (let i = 0; i < 5; i++) {
-          const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: `guess-${i}` }))
-          assert.equal(res.status, 400)
-          await res.arrayBuffer()
-        }
-        const res = await send(server, PATHS.servicekey, formBody({ ...fields, serviceKey: key.serviceKey }))
+        const res = await right()
         assert.equal(res.status, 200, await res.text())
       } finally {
         await server.stop()

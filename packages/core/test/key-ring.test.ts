@@ -14,11 +14,17 @@ import {
 import { CryptoSignatures } from '../src/keys/crypto-signatures.ts'
 import { currentSigner, keyState } from '../src/keys/key-state.ts'
 
-test('a retired key signs no more and its private part is let go; a next key is held ready', async () => {
+/** A store in memory on a clock of the test's own, and a key manager over it (EdDSA, 60 s lead). */
+function keysInMemory() {
   const clock = new ManualClock()
   const store = new MemoryStore({ clock })
   const cipher = new MasterKeyCipher(randomBytes(32))
   const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  return { clock, store, cipher, manager }
+}
+
+test('a retired key signs no more and its private part is let go; a next key is held ready', async () => {
+  const { clock, store, cipher, manager } = keysInMemory()
   const signatures = new CryptoSignatures()
   const loaded = new Set<string>()
   const load = signatures.load.bind(signatures)
@@ -52,10 +58,7 @@ test('a retired key signs no more and its private part is let go; a next key is 
 })
 
 test('a key sealed with another master key fails the reload and leaves the current key signing', async () => {
-  const clock = new ManualClock()
-  const store = new MemoryStore({ clock })
-  const cipher = new MasterKeyCipher(randomBytes(32))
-  const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  const { clock, store, cipher, manager } = keysInMemory()
   const ring = new KeyRing({ store, cipher, clock, maxTtl: 3600, signatures: new CryptoSignatures() })
   const first = await manager.rotate({ now: true })
   await ring.reload()
@@ -79,10 +82,7 @@ test('a key sealed with another master key fails the reload and leaves the curre
 })
 
 test('a waiting key superseded by rotate --now never signs, and does not hold the schedule back', async () => {
-  const clock = new ManualClock()
-  const store = new MemoryStore({ clock })
-  const cipher = new MasterKeyCipher(randomBytes(32))
-  const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  const { clock, store, manager } = keysInMemory()
   await manager.rotate({ now: true })
   const waiting = await manager.rotate({ now: false })
   const now = await manager.rotate({ now: true })
@@ -96,10 +96,7 @@ test('a waiting key superseded by rotate --now never signs, and does not hold th
 })
 
 test('a key could have signed only while it was active, and only as long as it is published', async () => {
-  const clock = new ManualClock()
-  const store = new MemoryStore({ clock })
-  const cipher = new MasterKeyCipher(randomBytes(32))
-  const manager = new KeyManager({ store, cipher, clock, algorithm: 'EdDSA', leadTime: 60 })
+  const { clock, store, cipher, manager } = keysInMemory()
   const ring = new KeyRing({ store, cipher, clock, maxTtl: 3600, signatures: new CryptoSignatures() })
   const start = nowSeconds(clock)
   const first = await manager.rotate({ now: true })
