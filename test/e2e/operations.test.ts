@@ -110,10 +110,13 @@ test('configuration: no two endpoints share a path, nor take a built-in route', 
     )
   refused(
     { endpoints: { servicekey: { path: '/oauth/token' } } },
-    /the path \/oauth\/token is also endpoints\.oauth2's/,
+    /the path \/oauth\/token is already endpoints\.oauth2's/,
   )
-  refused({ endpoints: { oauth2: { path: '/healthz' } } }, /the path \/healthz is a built-in route/)
-  refused({ endpoints: { refreshable: { basePath: '/connect' } } }, /the path \/connect\/token is also/)
+  refused({ endpoints: { oauth2: { path: '/healthz' } } }, /the path \/healthz is already a built-in route/)
+  refused(
+    { endpoints: { refreshable: { basePath: '/connect' } } },
+    /the path \/connect\/token is already endpoints\.servicekey's/,
+  )
   // A disabled endpoint takes no path.
   parseConfig({ endpoints: { servicekey: { enabled: false, path: '/oauth/token' } } })
 })

@@ -127,20 +127,20 @@ export const configSchema = z
   .strict()
   .superRefine((config, ctx) => {
     // Each enabled endpoint on a path of its own: a token path over another route shadows it.
-    const taken = new Map<string, string>(FIXED_ROUTES.map((route) => [route, 'a built-in route']))
+    const takenBy = new Map<string, string>(FIXED_ROUTES.map((route) => [route, 'a built-in route']))
     for (const [name, route] of enabledPaths(config.endpoints)) {
-      const holder = taken.get(route)
+      const holder = takenBy.get(route)
       if (holder !== undefined)
         ctx.addIssue({
           code: 'custom',
           path: ['endpoints', name],
-          message: `the path ${route} is ${holder === 'a built-in route' ? holder : `also endpoints.${holder}'s`}`,
+          message: `the path ${route} is already ${holder}`,
         })
-      else taken.set(route, name)
+      else takenBy.set(route, `endpoints.${name}'s`)
     }
   })
 
-// The server's own routes, which no endpoint may take.
+// The server's own routes (server/src/routes), which no endpoint may take.
 const FIXED_ROUTES = [
   '/.well-known/openid-configuration',
   '/.well-known/oauth-authorization-server',
