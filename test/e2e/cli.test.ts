@@ -336,9 +336,15 @@ test('keys a running server cannot load hold no other change back, and make it n
       assert.ok(Date.now() < deadline, 'the disable did not reach the server within a second')
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
-    const ready = await fetch(`${server.url}/readyz`)
-    assert.equal(ready.status, 503)
-    assert.match((await json(ready)).reason, /cannot be loaded/)
+    // Not ready from the first failed reload on; polled, as the disable was.
+    let ready = await fetch(`${server.url}/readyz`)
+    while (ready.status !== 503 && Date.now() < deadline + 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      ready = await fetch(`${server.url}/readyz`)
+    }
+    const body = await json(ready)
+    assert.equal(ready.status, 503, JSON.stringify(body))
+    assert.match(body.reason, /cannot be loaded/)
   } finally {
     await server.stop()
   }
