@@ -37,6 +37,16 @@ async function cliJson(args: string[], dataDir: string) {
   return JSON.parse(result.stdout)
 }
 
+/** Polls until `check` holds, failing after `ms`: a change must reach the server within a second. */
+async function within(ms: number, check: () => Promise<boolean>) {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  assert.fail(`not within ${ms} ms`)
+}
+
 describe('the CLI against a running server on the same storage', () => {
   let dataDir: string
   let server: ChildProcess
@@ -76,16 +86,6 @@ describe('the CLI against a running server on the same storage', () => {
         body: 'grant_type=client_credentials',
       })
     ).status
-
-  /** Polls until `check` holds, failing after `ms`: a change must reach the server within a second. */
-  async function within(ms: number, check: () => Promise<boolean>) {
-    const deadline = Date.now() + ms
-    while (Date.now() < deadline) {
-      if (await check()) return
-      await new Promise((r) => setTimeout(r, 25))
-    }
-    assert.fail(`not within ${ms} ms`)
-  }
 
   test('serve says where it listens and what it created', () => {
     assert.match(banner, /created\s+data directory/)
@@ -331,20 +331,10 @@ test('keys a running server cannot load hold no other change back, and make it n
     const other = { ...cleanEnv(), GATEHOUSE_MASTER_KEY: Buffer.alloc(32, 9).toString('base64url') }
     assert.equal((await cli(['keys', 'rotate', '--now', '--lost-master-key'], server.dataDir, other)).code, 0)
     await server.admin.clients.setEnabled(client.id, false)
-    const deadline = Date.now() + 1000
-    while ((await status()) !== 401) {
-      assert.ok(Date.now() < deadline, 'the disable did not reach the server within a second')
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
+    await within(1000, async () => (await status()) === 401)
     // Not ready from the first failed reload on; polled, as the disable was.
-    let ready = await fetch(`${server.url}/readyz`)
-    while (ready.status !== 503 && Date.now() < deadline + 1000) {
-      await new Promise((resolve) => setTimeout(resolve, 25))
-      ready = await fetch(`${server.url}/readyz`)
-    }
-    const body = await json(ready)
-    assert.equal(ready.status, 503, JSON.stringify(body))
-    assert.match(body.reason, /cannot be loaded/)
+    await within(1000, async () => (await fetch(`${server.url}/readyz`)).status === 503)
+    assert.match((await json(await fetch(`${server.url}/readyz`))).reason, /cannot be loaded/)
   } finally {
     await server.stop()
   }
