@@ -1,6 +1,6 @@
 /*
  * Seed 002 (FedEx): `POST /oauth/token` form with grant_type client_credentials,
- * csp_credentials or client_pc_credentials; the last two add child_key (or child_Key) and
+ * csp_credentials or client_pc_credentials; the last two add child_key (or child_Key, child_id) and
  * child_secret. Answer {access_token, token_type: "bearer", expires_in: 3600, scope}.
  */
 import assert from 'node:assert/strict'
@@ -107,17 +107,22 @@ describe('seed 002: parent/child grants at POST /oauth/token', () => {
         assert.equal(lifetime(payload), 3600)
       })
 
-      test(`grant_type=${grant} with the API reference spelling child_Key`, async () => {
-        const body = formBody({
-          grant_type: grant,
-          client_id: parent.id,
-          client_secret: parent.secret,
-          child_Key: child.childKey,
-          child_secret: child.childSecret,
+      for (const [name, source] of [
+        ['child_Key', 'API reference'],
+        ['child_id', 'prose'],
+      ]) {
+        test(`grant_type=${grant} with the ${source} spelling ${name}`, async () => {
+          const body = formBody({
+            grant_type: grant,
+            client_id: parent.id,
+            client_secret: parent.secret,
+            [name!]: child.childKey,
+            child_secret: child.childSecret,
+          })
+          const answer = await assertSeedAnswer(await send(server, PATH, body))
+          assert.equal((await verifyAccessToken(server, answer.access_token)).payload.sub, child.childKey)
         })
-        const answer = await assertSeedAnswer(await send(server, PATH, body))
-        assert.equal((await verifyAccessToken(server, answer.access_token)).payload.sub, child.childKey)
-      })
+      }
 
       test(`grant_type=${grant} with the parent in HTTP Basic`, async () => {
         const res = await send(
@@ -174,14 +179,16 @@ describe('seed 002: parent/child grants at POST /oauth/token', () => {
           await assertOAuthError(res, 400, 'invalid_request')
         })
 
-        test('both child_key and child_Key: 400 invalid_request', async () => {
-          const res = await send(
-            server,
-            PATH,
-            `${childRequest(grant)}&child_Key=${encodeURIComponent(child.childKey)}`,
-          )
-          await assertOAuthError(res, 400, 'invalid_request')
-        })
+        for (const other of ['child_Key', 'child_id']) {
+          test(`both child_key and ${other}: 400 invalid_request`, async () => {
+            const res = await send(
+              server,
+              PATH,
+              `${childRequest(grant)}&${other}=${encodeURIComponent(child.childKey)}`,
+            )
+            await assertOAuthError(res, 400, 'invalid_request')
+          })
+        }
 
         test('child_secret given twice: 400 invalid_request', async () => {
           const res = await send(

@@ -15,15 +15,11 @@ export function childCredentialsGrant(
 ): GrantHandler {
   return {
     grantType,
-    // The seed's schema spells it child_Key; its prose and examples child_key.
-    parameters: new Set(['scope', 'resource', 'child_key', 'child_Key', 'child_secret']),
+    parameters: new Set(['scope', 'resource', ...CHILD_KEY_NAMES, 'child_secret']),
     allowsPublicClients: false,
 
     async handle({ client, parameters, ttl }, deps) {
-      if (parameters.child_key !== undefined && parameters.child_Key !== undefined) {
-        throw new OAuthError('invalid_request', 'Give child_key once, not as both child_key and child_Key.')
-      }
-      const childKey = parameters.child_key ?? parameters.child_Key
+      const childKey = childKeyOf(parameters)
       const childSecret = parameters.child_secret
       if (!childKey || !childSecret)
         throw new OAuthError('invalid_request', 'The child_key and child_secret parameters are required.')
@@ -44,4 +40,15 @@ export function childCredentialsGrant(
       })
     },
   }
+}
+
+// The seed's examples spell it child_key, its schema child_Key and its prose child_id: a client
+// written from any of the three works.
+const CHILD_KEY_NAMES = ['child_key', 'child_Key', 'child_id'] as const
+
+function childKeyOf(parameters: Readonly<Record<string, string>>): string | undefined {
+  const given = CHILD_KEY_NAMES.filter((name) => parameters[name] !== undefined)
+  if (given.length > 1)
+    throw new OAuthError('invalid_request', `Give the child key once, not as both ${given.join(' and ')}.`)
+  return given.length === 1 ? parameters[given[0]!] : undefined
 }
