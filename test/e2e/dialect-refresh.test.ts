@@ -300,6 +300,50 @@ describe('seed 003: token with refresh at /amsu-analysis/v2', () => {
         )
       })
 
+      test('with its own client_id, as OAuth libraries send it: 200', async () => {
+        const a = await issue()
+        const res = await send(
+          server,
+          route.path,
+          formBody({ refresh_token: a.refresh_token, client_id: SEED_ID }),
+          {
+            method: route.method,
+            contentType: FORM,
+          },
+        )
+        await assertTokenAnswer(server, res, SEED_ID)
+      })
+
+      test("with another client's client_id: 401 COMMON.INVALID_REFRESH_TOKEN, and the token stays usable", async () => {
+        const a = await issue()
+        const res = await send(
+          server,
+          route.path,
+          formBody({ refresh_token: a.refresh_token, client_id: plain.id }),
+          { method: route.method, contentType: FORM },
+        )
+        await assertRefreshError(res, 401, 'COMMON.INVALID_REFRESH_TOKEN')
+        await assertTokenAnswer(server, await refresh(server, route, a.refresh_token), SEED_ID)
+      })
+
+      test('with client_id and client_secret: the client is authenticated', async () => {
+        const a = await issue()
+        const wrong = await send(
+          server,
+          route.path,
+          formBody({ refresh_token: a.refresh_token, client_id: SEED_ID, client_secret: 'wrong-secret-123' }),
+          { method: route.method, contentType: FORM },
+        )
+        await assertRefreshError(wrong, 401, 'COMMON.AUTHENTICATION_FAILED')
+        const right = await send(
+          server,
+          route.path,
+          formBody({ refresh_token: a.refresh_token, client_id: SEED_ID, client_secret: SEED_SECRET }),
+          { method: route.method, contentType: FORM },
+        )
+        await assertTokenAnswer(server, right, SEED_ID)
+      })
+
       test('a refresh refused for its scope or resource leaves the token usable', async () => {
         const a = await issue()
         const refusals: Record<string, string>[] = [

@@ -129,11 +129,16 @@ export class AuthorizationServer {
     parameters: Record<string, string>,
     address: string,
   ): Promise<ClientRecord> {
-    if (request.credentials) return this.authenticateFrom(request.credentials, address)
-    if (handler.identifyClient && request.policy.refreshWithoutClientAuth) {
+    const { credentials } = request
+    const byGrant = handler.identifyClient !== undefined && request.policy.refreshWithoutClientAuth
+    // Where the grant names its client, a client_id sent without a secret (as OAuth libraries
+    // send it with a refresh token) only says whose the grant must be.
+    if (credentials && !(byGrant && credentials.method === 'none'))
+      return this.authenticateFrom(credentials, address)
+    if (byGrant) {
       await this.checkLimits(undefined, address)
       const client = await this.counting(undefined, address, () =>
-        handler.identifyClient!(parameters, this.deps),
+        handler.identifyClient!(parameters, this.deps, credentials?.clientId),
       )
       // A disabled client's refresh tokens are refused like unknown ones.
       if (!client.enabled)

@@ -48,7 +48,12 @@ export interface GrantHandler {
   /**
    * For a grant whose own credential names the client (a refresh token), at an endpoint
    * that takes it without client authentication: finds that client, or throws invalid_grant.
+   * `named` is a client_id sent without a secret: the credential must be that client's.
    */
-  identifyClient?(parameters: Readonly<Record<string, string>>, deps: GrantDeps): Promise<ClientRecord>
+  identifyClient?(
+    parameters: Readonly<Record<string, string>>,
+    deps: GrantDeps,
+    named: string | undefined,
+  ): Promise<ClientRecord>
   handle(request: GrantRequest, deps: GrantDeps): Promise<TokenResult>
 }

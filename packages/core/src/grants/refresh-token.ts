@@ -13,10 +13,12 @@ export const refreshTokenGrant: GrantHandler = {
   parameters: new Set(['refresh_token', 'scope', 'resource']),
   allowsPublicClients: false,
 
-  async identifyClient(parameters, deps) {
+  async identifyClient(parameters, deps, named) {
     const token = parameters.refresh_token
     if (!token) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.')
     const owner = await deps.refreshTokens.ownerOf(token)
+    // Another client's token is refused like an unknown one, and its family left alone.
+    if (named !== undefined && owner !== named) throw invalidRefreshToken()
     const found = owner === undefined ? undefined : deps.clients.find(owner)
     const client = found instanceof Promise ? await found : found
     if (!client) throw invalidRefreshToken()
