@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { basic, json, startTestServer, type TestServer } from './harness.ts'
@@ -199,6 +200,37 @@ describe('POST /oauth/token: every refusal has its RFC 6749 status and code', ()
     }
   })
 
+  test('Authorization or Content-Type sent twice: 400 invalid_request, at the token endpoint and introspection', async () => {
+    const good = basic(client.id, client.secret)
+    const other = basic(disabled.id, disabled.secret)
+    const cases: [string, string, Record<string, string | string[]>][] = [
+      [
+        '/oauth/token',
+        'grant_type=client_credentials',
+        { authorization: [good, other], 'content-type': form },
+      ],
+      [
+        '/oauth/token',
+        'grant_type=client_credentials',
+        { authorization: good, 'content-type': [form, 'application/json'] },
+      ],
+      ['/oauth/introspect', 'token=x', { authorization: [good, good], 'content-type': form }],
+    ]
+    for (const [path, body, headers] of cases) {
+      const answer = await rawPost(new URL(path, server.url), headers, body)
+      assert.equal(answer.status, 400, JSON.stringify(headers))
+      assert.equal(answer.body.error, 'invalid_request')
+      assert.match(answer.body.error_description, /header once/)
+    }
+    // The same requests with each header once are answered.
+    const once = await rawPost(
+      new URL('/oauth/token', server.url),
+      { authorization: good, 'content-type': form },
+      'grant_type=client_credentials',
+    )
+    assert.equal(once.status, 200)
+  })
+
   test('the unknown-client and wrong-secret answers are identical', async () => {
     const a = await fetch(
       `${server.url}/oauth/token`,
@@ -324,3 +356,23 @@ describe('connections', () => {
     }
   })
 })
+
+/** A POST through node:http, which sends each value of an array header as a header line of its own (fetch joins them). */
+function rawPost(
+  url: URL,
+  headers: Record<string, string | string[]>,
+  body: string,
+): Promise<{ status: number; body: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk) => {
+        text += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}

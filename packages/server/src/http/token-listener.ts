@@ -6,7 +6,7 @@ import type { DialectRoute } from '../dialects/description.ts'
 import type { TokenDialect } from '../dialects/dialect.ts'
 import type { Metrics } from '../metrics.ts'
 import { type AccessRoute, TokenAccessLog } from './access-log.ts'
-import type { HttpReply } from './types.ts'
+import { type HttpReply, refuseRepeatedHeaders } from './types.ts'
 
 export const BODY_LIMIT = 64 * 1024
 
@@ -98,6 +98,7 @@ export class TokenListener {
     let answer: HttpReply
     try {
       if (!Buffer.isBuffer(body)) throw body
+      refuseRepeatedHeaders(req.rawHeaders)
       parsed = dialect.parse({ method: route.method, headers: req.headers, body, remoteAddress }, route)
       answer = dialect.render(await this.authorizationServer.token(parsed))
     } catch (thrown) {

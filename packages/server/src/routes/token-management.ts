@@ -10,7 +10,7 @@ import type { TokenDialect } from '../dialects/dialect.ts'
 import { credentialsOf } from '../dialects/engine.ts'
 import { rfc6749Credentials } from '../dialects/rfc6749.ts'
 import { optional, parseForm } from '../http/form.ts'
-import type { HttpReply } from '../http/types.ts'
+import { type HttpReply, refuseRepeatedHeaders } from '../http/types.ts'
 import type { Metrics } from '../metrics.ts'
 
 /**
@@ -44,6 +44,7 @@ export function mountTokenManagement(
           body: bodyOf(request),
           remoteAddress: request.ip,
         }
+        refuseRepeatedHeaders(request.raw.rawHeaders)
         const form = parseForm(http)
         credentials = credentialsOf(
           rfc6749Credentials,
