@@ -4,7 +4,7 @@
 // throughput to idle time as well as to work: a dialect that adds a few µs to the event loop can leave
 // both cores waiting on each other (BENCHMARKS.md). The figures are read inside each wrk run, from 1 s
 // after it starts to 0.5 s before it ends, over the requests the server's own /metrics counted there,
-// so that wrk's start-up (formatting a run's bodies) does not count as idle.
+// so that wrk's start-up and the server's warming up do not count.
 //
 //   npx node bench/budget.ts [--alg EdDSA] [--rows standard,signature,refresh] [--rounds 3] [--duration 5]
 import { execFileSync } from 'node:child_process'

@@ -129,25 +129,22 @@ async function sendPlan(
   return failed
 }
 
-// Signed bodies are made a slice at a time: their times must lie within ±300 s of the
-// server's clock, and under callgrind 20,000 requests take minutes.
+// Signed bodies come from a fresh plan every slice, which re-bases their times: they must lie
+// within ±300 s of the server's clock, and under callgrind 20,000 requests take minutes.
 const SIGNED_SLICE = 1000
 
 /**
- * Sends `count` requests of a dialect: signed single-use bodies (signature) each once, from
- * a fresh plan every slice; refresh chains through autocannon, which reads each answer; one
+ * Sends `count` requests of a dialect: signed single-use bodies (signature) each once, made
+ * as they are sent, from a fresh plan every slice; refresh chains through autocannon, which reads each answer; one
  * repeated body for the rest.
  */
 async function sendDialect(contender: Contender, count: number, agent: Agent): Promise<number> {
   let failed = 0
   for (let sent = 0; sent < count; ) {
     const plan = await contender.plan()
-    const signed = plan.wrk?.kind === 'once' && plan.wrk.distinct ? plan.wrk : undefined
-    const slice = signed ? Math.min(SIGNED_SLICE, count - sent) : count - sent
-    if (signed) {
-      const bodies = signed.bodies(slice)
-      let next = 0
-      failed += await sendPlan(plan, () => bodies[next++], slice, agent)
+    const slice = plan.nextBody ? Math.min(SIGNED_SLICE, count - sent) : count - sent
+    if (plan.nextBody) {
+      failed += await sendPlan(plan, plan.nextBody, slice, agent)
     } else if (plan.requests || plan.setupClient) {
       failed += (await runCannon(plan, agent.maxSockets, 0, slice)).errors
     } else {

@@ -96,23 +96,37 @@ export interface CannonPlan {
   rotate?: { header: string; values: readonly string[] }
   requests?: autocannon.Request[]
   setupClient?: (client: autocannon.Client) => void
+  // For a plan whose every request carries a body of its own (signed, single-use): the next one.
+  nextBody?: () => string
   // True for an answer that carries a token; anything else is counted as an error.
   verifyBody: (body: string) => boolean
-  // The same plan for wrk, whose Lua can neither sign nor parse JSON (see WrkRequests).
+  // The same plan for wrk, whose Lua cannot parse JSON (see WrkRequests).
   wrk?: WrkRequests
 }
 
-// What wrk sends for a plan whose requests change every time, and the Lua pattern a good answer matches.
-export type WrkRequests = WrkOnce | WrkChains
+// What wrk sends for a dialect's plan, and the Lua pattern a good answer matches. Every kind is sent from
+// Lua's request(), so that every row pays the driver the same call.
+export type WrkRequests = WrkFixed | WrkChains | WrkSigned
 
-// Each body once, in order, made beforehand: as many as `count` asks for, enough for the run at any rate this
-// machine reaches; if they ran out, the repeats would be refused and counted as errors.
-interface WrkOnce {
-  kind: 'once'
+// The same body every time, formatted once before the run.
+interface WrkFixed {
+  kind: 'fixed'
   valid: string
-  bodies: (count: number) => string[]
-  // Whether each body may be sent only once (signed, single-use), so that running out of them spoils the run.
-  distinct: boolean
+  body: string
+}
+
+// Seed 001's signed single-use bodies, made by wrk as it sends them: request n of the run goes to client
+// n mod the number of clients, at time `start` + floor(n ÷ that number) ms, with the uppercase hex MD5 of
+// clientId + time + secret, from the system's libcrypto through LuaJIT's FFI. Made beforehand instead (a
+// table of formatted requests, over 100 MB for 10 s at 50,000 a second), wrk's walk through them cost the
+// server a tenth of its speed beside the standard row's one body, on the two cores they share.
+// `spent` is told after the run how many bodies it may have made.
+export interface WrkSigned {
+  kind: 'signed'
+  valid: string
+  clients: readonly { clientId: string; secret: string }[]
+  start: number
+  spent: (count: number) => void
 }
 
 // Chains that each answer carries on: the next token is the string value that follows `field` (plain text,
@@ -130,27 +144,6 @@ interface WrkChains {
 
 // wrk's Lua pattern for a JWT-shaped access_token in an OAuth answer.
 export const WRK_ACCESS_TOKEN = '"access_token"%s*:%s*"[%w_%-]+%.[%w_%-]+%.[%w_%-]+"'
-// Bodies made per second of a run: over twice the fastest rate any endpoint reached on 2 cores (25,000 req/s).
-// 20,000 was once twice the fastest signature rate, until a faster host used them up in a run, and the repeats,
-// refused as replays, got the load driver's address rate-limited for every row after.
-const WRK_BODIES_PER_SEC = 50_000
-
-function onceBodyCount(durationSec: number): number {
-  return Math.ceil(durationSec * WRK_BODIES_PER_SEC) + 1_000
-}
-
-/**
- * Past the last body wrk repeats it. The server refuses a repeated single-use body, so a run that got that far
- * fails here, rather than report the refusals as the server's errors. `sent` may count requests in flight.
- */
-export function checkBodiesLasted(plan: WrkRequests, sent: number, durationSec: number): void {
-  if (plan.kind !== 'once' || !plan.distinct || sent <= onceBodyCount(durationSec)) return
-  throw new Error(
-    `wrk sent more requests than the ${onceBodyCount(durationSec)} distinct bodies made for the run ` +
-      '(over WRK_BODIES_PER_SEC in bench/load.ts): raise it',
-  )
-}
-
 export function cannonPlan(request: TokenRequest): CannonPlan {
   return {
     url: request.url,
@@ -256,12 +249,7 @@ type WrkVariant =
 
 // The request() of a variant, in Lua. Each thread takes every n-th body or token (its `id` is set in setup), so
 // no two threads send the same one.
-function wrkRequests(
-  variant: WrkVariant | undefined,
-  threads: number,
-  durationSec: number,
-  workDir: string,
-): string {
+function wrkRequests(variant: WrkVariant | undefined, threads: number): string {
   if (!variant) return ''
   if ('rotate' in variant) {
     const { header, values } = variant.rotate
@@ -275,21 +263,11 @@ end
 `
   }
   const plan = variant.dynamic
-  if (plan.kind === 'once') {
-    // Read from a file: LuaJIT takes at most 65,536 constants in one chunk.
-    const file = join(workDir, 'bodies.txt')
-    const bodies = plan.bodies(onceBodyCount(durationSec))
-    if (bodies.some((body) => body.includes('\n'))) throw new Error('a wrk body must fit on one line')
-    writeFileSync(file, `${bodies.join('\n')}\n`)
-    // Formatted in full before the run (in init, per thread), so that request() costs a table lookup.
-    return `local requests = {}
-function prepare()
-  for line in io.lines(${luaString(file)}) do requests[#requests + 1] = wrk.format(nil, nil, nil, line) end
-end
-function request()
-  turn = turn + ${threads}
-  return requests[turn] or requests[#requests]
-end
+  if (plan.kind === 'signed') return signedRequests(plan, threads)
+  if (plan.kind === 'fixed') {
+    return `local fixed
+function prepare() fixed = wrk.format(nil, nil, nil, ${luaString(plan.body)}) end
+function request() return fixed end
 `
   }
   // Requests are formatted once per token length (Content-Length is all that changes) and the token is
@@ -324,14 +302,42 @@ end
 `
 }
 
+function signedRequests(plan: WrkSigned, threads: number): string {
+  const list = (values: string[]) => `{${values.map(luaString).join(',')}}`
+  // The JSON before the time, per client, made here: JSON.stringify escapes what an id might hold.
+  const heads = list(plan.clients.map((c) => `{"clientId":${JSON.stringify(c.clientId)},"time":`))
+  const digits = Array.from({ length: 16 }, (_, i) => `hex[digest[${i}]]`).join(' .. ')
+  return `local ffi = require('ffi')
+ffi.cdef[[unsigned char *MD5(const unsigned char *data, size_t length, unsigned char *digest);]]
+local loaded, crypto = pcall(ffi.load, 'libcrypto.so.3')
+if not loaded then crypto = ffi.load('crypto') end
+local digest = ffi.new('unsigned char[16]')
+local hex = {}
+for i = 0, 255 do hex[i] = string.format('%02X', i) end
+local ids, secrets, jsonHeads = ${list(plan.clients.map((c) => c.clientId))}, ${list(plan.clients.map((c) => c.secret))}, ${heads}
+local clients = #ids
+local requestHeads = {}
+function request()
+  turn = turn + ${threads}
+  local n = turn - 1
+  local k = n % clients + 1
+  local time = string.format('%d', ${plan.start} + math.floor(n / clients))
+  local input = ids[k] .. time .. secrets[k]
+  crypto.MD5(input, #input, digest)
+  local body = jsonHeads[k] .. time .. ',"signature":"' .. ${digits} .. '"}'
+  local head = requestHeads[#body]
+  if head == nil then
+    local full = wrk.format(nil, nil, nil, body)
+    head = string.sub(full, 1, #full - #body)
+    requestHeads[#body] = head
+  end
+  return head .. body
+end
+`
+}
+
 // wrk's per-thread Lua states count bad answers; done() runs in yet another state and sums them.
-function wrkScript(
-  request: TokenRequest,
-  threads: number,
-  durationSec: number,
-  workDir: string,
-  variant?: WrkVariant,
-): string {
+function wrkScript(request: TokenRequest, threads: number, variant?: WrkVariant): string {
   const headers = Object.entries(request.headers)
     .map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`)
     .join('\n')
@@ -342,7 +348,7 @@ function wrkScript(
   return `wrk.method = ${luaString(variant?.method ?? 'POST')}
 wrk.body = ${luaString(request.body)}
 ${headers}
-${wrkRequests(variant, threads, durationSec, workDir)}local threads = {}
+${wrkRequests(variant, threads)}local threads = {}
 function setup(thread) thread:set("id", #threads); table.insert(threads, thread) end
 function init(args) bad = 0; non2xx = 0; turn = id - ${threads} + 1; ${fill} if prepare then prepare() end end
 function response(status, headers, body)
@@ -372,7 +378,7 @@ async function runWrk(
 ): Promise<LoadResult> {
   const script = join(workDir, 'token.lua')
   const threads = Math.min(WRK_THREADS, connections)
-  writeFileSync(script, wrkScript(request, threads, durationSec, workDir, variant))
+  writeFileSync(script, wrkScript(request, threads, variant))
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(
       'wrk',
@@ -399,7 +405,8 @@ async function runWrk(
   const n = (k: string): number => s[k] ?? 0
   const durationSecMeasured = n('duration_us') / 1e6
   const dynamic = variant && 'dynamic' in variant ? variant.dynamic : undefined
-  if (dynamic) checkBodiesLasted(dynamic, n('requests') + connections, durationSec)
+  // Bodies made: those answered, those in flight at the end, and the one wrk makes first to check the script.
+  if (dynamic?.kind === 'signed') dynamic.spent(n('requests') + connections + 1)
   return {
     rps: Math.max(0, n('requests') - n('non2xx') - n('bad')) / durationSecMeasured,
     p50Ms: n('p50_us') / 1000,
