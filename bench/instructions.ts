@@ -135,8 +135,8 @@ const SIGNED_SLICE = 1000
 
 /**
  * Sends `count` requests of a dialect: signed single-use bodies (signature) each once, made
- * as they are sent, from a fresh plan every slice; refresh chains through autocannon, which reads each answer; one
- * repeated body for the rest.
+ * as they are sent, from a fresh plan every slice; refresh chains through autocannon, which
+ * reads each answer; one repeated body for the rest.
  */
 async function sendDialect(contender: Contender, count: number, agent: Agent): Promise<number> {
   let failed = 0

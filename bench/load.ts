@@ -117,9 +117,9 @@ interface WrkFixed {
 
 // Seed 001's signed single-use bodies, made by wrk as it sends them: request n of the run goes to client
 // n mod the number of clients, at time `start` + floor(n ÷ that number) ms, with the uppercase hex MD5 of
-// clientId + time + secret, from the system's libcrypto through LuaJIT's FFI. Made beforehand instead (a
-// table of formatted requests, over 100 MB for 10 s at 50,000 a second), wrk's walk through them cost the
-// server a tenth of its speed beside the standard row's one body, on the two cores they share.
+// clientId + time + secret, from the system's libcrypto through LuaJIT's FFI. They were once made beforehand,
+// a table of over 100 MB of formatted requests for 10 s (50,000 a second, for the fastest host), which wrk
+// walked on the cores the server uses; made as sent, they cost wrk 0.7 µs less a request (bench/budget.ts).
 // `spent` is told after the run how many bodies it may have made.
 export interface WrkSigned {
   kind: 'signed'
