@@ -21,7 +21,7 @@ import {
   sleep,
   verifyAccessToken,
 } from './dialects-fixtures.ts'
-import { json, startTestServer, type TestServer } from './harness.ts'
+import { decodeJwtPart, json, startTestServer, type TestServer } from './harness.ts'
 
 const BASE = PATHS.refreshBase
 const TOKEN = `${BASE}/token`
@@ -466,6 +466,58 @@ describe('seed 003: token with refresh at /amsu-analysis/v2', () => {
       }
     })
   }
+
+  describe("a family's access tokens die with it (RFC 7009 §2.1, RFC 9700 §4.14.2)", () => {
+    const introspect = async (token: string) =>
+      (await json(await server.form('/oauth/introspect', { token }, { auth: [SEED_ID, SEED_SECRET] }))) as {
+        active: boolean
+      }
+
+    test('they name the family by a hash, not by its id', async () => {
+      const a = await issue()
+      const b = (
+        await assertTokenAnswer(server, await refresh(server, REFRESH_ROUTES[0], a.refresh_token), SEED_ID)
+      ).body
+      const sids = [a, b].map((t) => decodeJwtPart(t.access_token, 1).sid)
+      assert.equal(typeof sids[0], 'string')
+      assert.equal(sids[0], sids[1], 'one family, one sid')
+      assert.notEqual(sids[0], decodeJwtPart((await issue()).access_token, 1).sid, 'another family, another')
+      const familyId = a.refresh_token.slice(0, -43)
+      assert.ok(!String(sids[0]).includes(familyId) && !familyId.includes(String(sids[0])))
+    })
+
+    test('revoking the refresh token makes every access token of its family inactive, and no other', async () => {
+      const a = await issue()
+      const b = (
+        await assertTokenAnswer(server, await refresh(server, REFRESH_ROUTES[0], a.refresh_token), SEED_ID)
+      ).body
+      const other = await issue()
+      for (const t of [a, b, other]) assert.equal((await introspect(t.access_token)).active, true)
+      const revoked = await server.form(
+        '/oauth/revoke',
+        { token: b.refresh_token },
+        { auth: [SEED_ID, SEED_SECRET] },
+      )
+      assert.equal(revoked.status, 200)
+      assert.deepEqual(await introspect(a.access_token), { active: false })
+      assert.deepEqual(await introspect(b.access_token), { active: false })
+      assert.equal((await introspect(other.access_token)).active, true)
+    })
+
+    test("a spent token's reuse makes every access token of its family inactive", async () => {
+      const a = await issue()
+      const b = (
+        await assertTokenAnswer(server, await refresh(server, REFRESH_ROUTES[1], a.refresh_token), SEED_ID)
+      ).body
+      await assertRefreshError(
+        await refresh(server, REFRESH_ROUTES[1], a.refresh_token),
+        401,
+        'COMMON.INVALID_REFRESH_TOKEN',
+      )
+      assert.deepEqual(await introspect(a.access_token), { active: false })
+      assert.deepEqual(await introspect(b.access_token), { active: false })
+    })
+  })
 
   test('concurrent refreshes across both routes: exactly one 200', async () => {
     const a = await issue()

@@ -132,7 +132,12 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
     deps: {
       tokens: new AccessTokenIssuer({ keys, clock, issuer: options.issuer, typ: config.tokens.typ }),
       audiences,
-      refreshTokens: new RefreshTokenService({ store, clock, ttl: config.tokens.refreshTokenTtl }),
+      refreshTokens: new RefreshTokenService({
+        store,
+        clock,
+        ttl: config.tokens.refreshTokenTtl,
+        accessTokenMaxTtl: config.tokens.maxTtl,
+      }),
       clients,
       credentials,
       store,
@@ -141,7 +146,14 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
   })
   return {
     authorizationServer,
-    inspector: new TokenInspector({ keys, store, clients, clock, issuer: options.issuer }),
+    inspector: new TokenInspector({
+      keys,
+      store,
+      clients,
+      clock,
+      issuer: options.issuer,
+      maxTtl: config.tokens.maxTtl,
+    }),
     grants,
     keys,
     keyManager,

@@ -1,14 +1,27 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ManualClock, MemoryStore } from '../src/index.ts'
-import { hashRefreshSecret, parseRefreshToken, RefreshTokenService } from '../src/tokens/refresh-tokens.ts'
+import {
+  grantDenyKey,
+  hashRefreshSecret,
+  parseRefreshToken,
+  RefreshTokenService,
+  refreshGrantId,
+  refreshGrantOf,
+} from '../src/tokens/refresh-tokens.ts'
 
 const grant = { clientId: 'client-a', subject: 'client-a', scopes: ['prices.read'] }
 
 function services(ownerCacheSize?: number) {
   const clock = new ManualClock()
   const store = new MemoryStore({ clock })
-  const options = { store, clock, ttl: 3600, ...(ownerCacheSize === undefined ? {} : { ownerCacheSize }) }
+  const options = {
+    store,
+    clock,
+    ttl: 3600,
+    accessTokenMaxTtl: 600,
+    ...(ownerCacheSize === undefined ? {} : { ownerCacheSize }),
+  }
   return { store, clock, a: new RefreshTokenService(options), b: new RefreshTokenService(options) }
 }
 
@@ -54,6 +67,21 @@ test('a spent token presented again is refused and revokes its family, on the in
   assert.equal(await a.ownerOf(first), 'client-a', 'the owner of a spent token is still known')
   assert.equal(await a.rotate(first, 'client-a'), undefined)
   assert.equal(await a.rotate(second, 'client-a'), undefined, 'the family is revoked')
+})
+
+test("a reuse denies the family's access tokens under its sid, for as long as one may live", async () => {
+  const { store, clock, a } = services()
+  const first = await a.issue(grant)
+  const familyId = parseRefreshToken(first)!.familyId
+  const rotated = (await a.rotate(first, 'client-a'))!
+  assert.equal(rotated.grant, refreshGrantId(familyId))
+  assert.equal(rotated.grant, refreshGrantOf(first))
+  const denied = () => store.isAccessTokenRevoked(grantDenyKey(rotated.grant), Math.floor(clock.now() / 1000))
+  assert.equal(await denied(), false)
+  assert.equal(await a.rotate(first, 'client-a'), undefined)
+  assert.equal(await denied(), true)
+  clock.advance(600 * 1000)
+  assert.equal(await denied(), false, 'past accessTokenMaxTtl no token of the family is alive')
 })
 
 test('the remembered owner decides nothing: a family revoked in the store is refused', async () => {

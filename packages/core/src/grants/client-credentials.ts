@@ -1,3 +1,4 @@
+import { refreshGrantOf } from '../tokens/refresh-tokens.ts'
 import { grantScopes } from '../tokens/scope.ts'
 import type { GrantHandler } from './grant.ts'
 import { issueTokenResult } from './issue.ts'
@@ -21,6 +22,7 @@ export const clientCredentialsGrant: GrantHandler = {
       scopes,
       ttl,
       refreshToken,
+      grant: refreshToken === undefined ? undefined : refreshGrantOf(refreshToken),
     })
   },
 }

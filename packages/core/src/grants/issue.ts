@@ -13,6 +13,8 @@ export async function issueTokenResult(
     resource?: string
     extra?: Record<string, unknown>
     refreshToken?: string
+    /** The `sid` of the refresh family issued or rotated with this token. */
+    grant?: string
   },
 ): Promise<TokenResult> {
   const { audience, scopes } = deps.audiences.resolve(grant.scopes, grant.resource)
@@ -23,6 +25,7 @@ export async function issueTokenResult(
     audience,
     ttl: grant.ttl,
     extra: grant.extra,
+    grant: grant.grant,
   })
   const result: TokenResult = { accessToken: issued.token, tokenType: 'bearer', expiresIn: issued.expiresIn }
   if (scopes.length > 0) result.scope = scopes.join(' ')

@@ -47,6 +47,7 @@ export const refreshTokenGrant: GrantHandler = {
       scopes,
       ttl,
       refreshToken: rotated.next,
+      grant: rotated.grant,
     })
   },
 }

@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   ttl: number
   /** Extra claims such as `act` (RFC 8693 §4.1). */
   extra?: Record<string, unknown>
+  /** The `sid` of the refresh family the token is issued with (refreshGrantId). */
+  grant?: string
 }
 
 export interface IssuedAccessToken {
@@ -73,15 +75,17 @@ export class AccessTokenIssuer {
         jti,
         client_id: claims.clientId,
         scope,
+        sid: claims.grant,
       })
     }
     const audience =
       typeof claims.audience === 'string' ? grantJson(claims.audience) : JSON.stringify(claims.audience)
-    // jti is base64url (randomId), which JSON never escapes.
+    // jti and sid are base64url (randomId, refreshGrantId), which JSON never escapes.
     return (
       `{"iss":${this.issuerJson},"sub":${clientJson(claims.subject)},"aud":${audience},` +
       `"exp":${exp},"iat":${iat},"jti":"${jti}","client_id":${clientJson(claims.clientId)}` +
-      `${scope === undefined ? '' : `,"scope":${grantJson(scope)}`}}`
+      `${scope === undefined ? '' : `,"scope":${grantJson(scope)}`}` +
+      `${claims.grant === undefined ? '' : `,"sid":"${claims.grant}"`}}`
     )
   }
 }

@@ -33,6 +33,39 @@ export function parseRefreshToken(token: string): RefreshTokenParts | undefined 
   return { familyId, secretHash: secret === token ? familyId : hashRefreshSecret(secret) }
 }
 
+/**
+ * The public name of a refresh family (`sid`), carried by the access tokens issued with it, so
+ * that revoking the family denies them too (RFC 7009 §2.1). A hash: the family id itself must
+ * stay with the token's holder, since presented with any other secret it revokes the family.
+ */
+export function refreshGrantId(familyId: string): string {
+  return hash('sha256', `sid:${familyId}`, 'base64url').slice(0, 22)
+}
+
+/** The `sid` of the access tokens issued with a refresh token. */
+export function refreshGrantOf(token: string): string | undefined {
+  const familyId = refreshFamilyOf(token)
+  return familyId === undefined ? undefined : refreshGrantId(familyId)
+}
+
+/**
+ * Denies every access token issued with a revoked family, for as long as any can live: the
+ * deny list of single access tokens, under the family's `sid`.
+ */
+export function denyGrant(
+  store: Store,
+  familyId: string,
+  now: number,
+  accessTokenMaxTtl: number,
+): Promise<void> {
+  return store.revokeAccessToken(grantDenyKey(refreshGrantId(familyId)), now + accessTokenMaxTtl)
+}
+
+/** A `sid`'s entry in the access-token deny list; a jti never has this form (randomId). */
+export function grantDenyKey(grantId: string): string {
+  return `sid:${grantId}`
+}
+
 /** A fast hash suffices for a secret of 256 random bits, and lets it be compared as stored. */
 export function hashRefreshSecret(secret: string): string {
   return hash('sha256', secret, 'base64url')
@@ -51,13 +84,23 @@ export class RefreshTokenService {
   private readonly store: Store
   private readonly clock: Clock
   private readonly ttl: number
-  private readonly owners = new Map<string, string>()
+  private readonly accessTokenMaxTtl: number
+  // By family id: its owner, and its `sid` (refreshGrantId), hashed once.
+  private readonly owners = new Map<string, { clientId: string; grant: string }>()
   private readonly capacity: number
 
-  constructor(options: { store: Store; clock: Clock; ttl: number; ownerCacheSize?: number }) {
+  constructor(options: {
+    store: Store
+    clock: Clock
+    ttl: number
+    /** How long an access token may live: a reused family's are denied that long. */
+    accessTokenMaxTtl: number
+    ownerCacheSize?: number
+  }) {
     this.store = options.store
     this.clock = options.clock
     this.ttl = options.ttl
+    this.accessTokenMaxTtl = options.accessTokenMaxTtl
     this.capacity = options.ownerCacheSize ?? 100_000
   }
 
@@ -87,7 +130,7 @@ export class RefreshTokenService {
   async ownerOf(token: string): Promise<string | undefined> {
     const familyId = refreshFamilyOf(token)
     if (familyId === undefined) return undefined
-    return this.owners.get(familyId) ?? (await this.store.getRefreshFamily(familyId))?.clientId
+    return this.owners.get(familyId)?.clientId ?? (await this.store.getRefreshFamily(familyId))?.clientId
   }
 
   /**
@@ -116,7 +159,7 @@ export class RefreshTokenService {
   async rotate(
     token: string,
     clientId: string,
-  ): Promise<{ family: RefreshFamilyRecord; next: string } | undefined> {
+  ): Promise<{ family: RefreshFamilyRecord; next: string; grant: string } | undefined> {
     const parts = parseRefreshToken(token)
     if (!parts) return undefined
     const secret = randomId(32)
@@ -129,14 +172,21 @@ export class RefreshTokenService {
       { secretHash: hashRefreshSecret(secret), rotatedAt: now, expiresAt: now + this.ttl },
       now,
     )
+    if (rotation.outcome === 'reused') {
+      // RFC 9700 §4.14.2: someone holds a stolen token of the family, and maybe its access tokens.
+      await denyGrant(this.store, parts.familyId, now, this.accessTokenMaxTtl)
+    }
     if (rotation.outcome !== 'rotated') return undefined
-    this.remember(parts.familyId, rotation.family.clientId)
-    return { family: rotation.family, next: parts.familyId + secret }
+    const grant = this.remember(parts.familyId, rotation.family.clientId)
+    return { family: rotation.family, next: parts.familyId + secret, grant }
   }
 
-  private remember(familyId: string, clientId: string): void {
-    if (this.owners.has(familyId)) return
-    this.owners.set(familyId, clientId)
+  private remember(familyId: string, clientId: string): string {
+    const known = this.owners.get(familyId)
+    if (known) return known.grant
+    const grant = refreshGrantId(familyId)
+    this.owners.set(familyId, { clientId, grant })
     keepWithin(this.owners, this.capacity)
+    return grant
   }
 }

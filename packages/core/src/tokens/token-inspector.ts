@@ -6,7 +6,7 @@ import type { KeyRing } from '../keys/key-ring.ts'
 import type { ClientRecord } from '../model.ts'
 import { safeEqualString } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
-import { parseRefreshToken } from './refresh-tokens.ts'
+import { denyGrant, grantDenyKey, parseRefreshToken } from './refresh-tokens.ts'
 
 export type Introspection = { active: false } | ({ active: true } & Record<string, unknown>)
 
@@ -23,6 +23,7 @@ export class TokenInspector {
   private readonly clients: ClientDirectory
   private readonly clock: Clock
   private readonly issuer: string
+  private readonly maxTtl: number
 
   constructor(options: {
     keys: KeyRing
@@ -30,12 +31,15 @@ export class TokenInspector {
     clients: ClientDirectory
     clock: Clock
     issuer: string
+    /** How long an access token may live (tokens.maxTtl): a revoked family's are denied that long. */
+    maxTtl: number
   }) {
     this.keys = options.keys
     this.store = options.store
     this.clients = options.clients
     this.clock = options.clock
     this.issuer = options.issuer
+    this.maxTtl = options.maxTtl
   }
 
   async introspect(requester: ClientRecord, token: string): Promise<Introspection> {
@@ -46,6 +50,12 @@ export class TokenInspector {
       const owner = typeof claims.client_id === 'string' ? claims.client_id : undefined
       if (!owner || !(await this.visible(requester, owner))) return INACTIVE
       if (claims.jti && (await this.store.isAccessTokenRevoked(claims.jti, now))) return INACTIVE
+      // Issued with a refresh family since revoked (by the revocation endpoint, or on reuse).
+      if (
+        typeof claims.sid === 'string' &&
+        (await this.store.isAccessTokenRevoked(grantDenyKey(claims.sid), now))
+      )
+        return INACTIVE
       const { scope, client_id, sub, aud, iss, exp, iat, jti, act } = claims
       // A child's token dies with its child, as a client's with its client.
       if (act !== undefined && !(await this.childEnabled(sub, owner))) return INACTIVE
@@ -71,7 +81,8 @@ export class TokenInspector {
 
   /**
    * Revokes a refresh token with its family (a spent token of the family too: only its
-   * holders know the family), or denies an access token's jti until it would have expired.
+   * holders know the family) and the access tokens issued with it, or denies an access
+   * token's jti until it would have expired.
    * Unknown and invalid tokens are no error (RFC 7009 §2.2); another client's token is refused.
    */
   async revoke(requester: ClientRecord, token: string): Promise<void> {
@@ -81,6 +92,7 @@ export class TokenInspector {
     if (refresh) {
       if (refresh.clientId !== requester.clientId) throw notYours()
       await this.store.revokeRefreshFamily(refresh.familyId)
+      await denyGrant(this.store, refresh.familyId, nowSeconds(this.clock), this.maxTtl)
       return
     }
     const claims = await this.accessToken(token, { ignoreExpiry: true })
