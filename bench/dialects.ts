@@ -296,8 +296,6 @@ export async function startDialectServer(
         url: signatureUrl,
         method: 'POST',
         headers: JSON_TYPE,
-        // Rebuilt before every request: the driver's MD5 is about a microsecond.
-        requests: [{ setupRequest: (req) => ({ ...req, body: signer.body() }) }],
         nextBody: () => signer.body(),
         verifyBody: looksLikeSignatureResponse,
         wrk: {

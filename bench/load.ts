@@ -96,7 +96,8 @@ export interface CannonPlan {
   rotate?: { header: string; values: readonly string[] }
   requests?: autocannon.Request[]
   setupClient?: (client: autocannon.Client) => void
-  // For a plan whose every request carries a body of its own (signed, single-use): the next one.
+  // For a plan whose every request carries a body of its own (signed, single-use): the next one. Both drivers
+  // and the instruction count take their bodies from it.
   nextBody?: () => string
   // True for an answer that carries a token; anything else is counted as an error.
   verifyBody: (body: string) => boolean
@@ -161,7 +162,11 @@ export async function runCannon(
   durationSec: number,
   amount?: number,
 ): Promise<LoadResult> {
-  const requests = plan.rotate ? [rotatingRequest(plan.rotate)] : plan.requests
+  const requests = plan.rotate
+    ? [rotatingRequest(plan.rotate)]
+    : plan.nextBody
+      ? [bodyPerRequest(plan.nextBody)]
+      : plan.requests
   const result = await autocannon({
     url: plan.url,
     method: plan.method,
@@ -187,6 +192,11 @@ export async function runCannon(
     detail: { non2xx: result.non2xx, socket, timeouts: result.timeouts, invalidBody: result.mismatches },
     durationSec: result.duration,
   }
+}
+
+// Rebuilt before every send: the driver's MD5 for a signed body is about a microsecond.
+function bodyPerRequest(nextBody: () => string): autocannon.Request {
+  return { setupRequest: (req) => ({ ...req, body: nextBody() }) }
 }
 
 // The rotation continues across runs, so every value is used before any repeats.
@@ -242,6 +252,10 @@ function luaString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 }
 
+function luaList(values: readonly string[]): string {
+  return `{${values.map(luaString).join(',')}}`
+}
+
 // How one wrk run varies its requests: a rotating header, or a plan's own WrkRequests.
 type WrkVariant =
   | { method: 'POST'; rotate: NonNullable<CannonPlan['rotate']> }
@@ -253,7 +267,7 @@ function wrkRequests(variant: WrkVariant | undefined, threads: number): string {
   if (!variant) return ''
   if ('rotate' in variant) {
     const { header, values } = variant.rotate
-    return `local values = {${values.map(luaString).join(',')}}
+    return `local values = ${luaList(values)}
 local turn = 0
 function request()
   turn = turn + 1
@@ -272,7 +286,7 @@ function request() return fixed end
   }
   // Requests are formatted once per token length (Content-Length is all that changes) and the token is
   // found with plain searches, so that a chained request costs the driver about what a fixed one does.
-  return `local tokens = {${plan.tokens.map(luaString).join(',')}}
+  return `local tokens = ${luaList(plan.tokens)}
 local pool = {}
 local seed, heads = nil, {}
 function prepare()
@@ -303,9 +317,8 @@ end
 }
 
 function signedRequests(plan: WrkSigned, threads: number): string {
-  const list = (values: string[]) => `{${values.map(luaString).join(',')}}`
   // The JSON before the time, per client, made here: JSON.stringify escapes what an id might hold.
-  const heads = list(plan.clients.map((c) => `{"clientId":${JSON.stringify(c.clientId)},"time":`))
+  const heads = luaList(plan.clients.map((c) => `{"clientId":${JSON.stringify(c.clientId)},"time":`))
   const digits = Array.from({ length: 16 }, (_, i) => `hex[digest[${i}]]`).join(' .. ')
   return `local ffi = require('ffi')
 ffi.cdef[[unsigned char *MD5(const unsigned char *data, size_t length, unsigned char *digest);]]
@@ -314,7 +327,7 @@ if not loaded then crypto = ffi.load('crypto') end
 local digest = ffi.new('unsigned char[16]')
 local hex = {}
 for i = 0, 255 do hex[i] = string.format('%02X', i) end
-local ids, secrets, jsonHeads = ${list(plan.clients.map((c) => c.clientId))}, ${list(plan.clients.map((c) => c.secret))}, ${heads}
+local ids, secrets, jsonHeads = ${luaList(plan.clients.map((c) => c.clientId))}, ${luaList(plan.clients.map((c) => c.secret))}, ${heads}
 local clients = #ids
 local requestHeads = {}
 function request()
