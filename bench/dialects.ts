@@ -1,7 +1,7 @@
 // `npm run bench -- --dialects`: each vendor dialect against Gatehouse's standard token endpoint, on ONE
 // Gatehouse per algorithm (production setup: CLI-registered clients, SQLite store, logs at info). The target
 // is each dialect at 0.9 × or more of the standard endpoint's throughput at the same algorithm.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type autocannon from 'autocannon'
 import {
   checkBuilt,
@@ -27,7 +27,14 @@ import type { StartContext } from './spawn.ts'
 import { alignColumns, CPU_LEGEND, MEASURED_COLUMNS, measuredCells, ratioCell, verdictCell } from './table.ts'
 import { type FetchToken, oauthAccessToken, postJson } from './verify.ts'
 
-export const DIALECTS = ['standard', 'servicekey', 'parent-child', 'signature', 'refresh'] as const
+export const DIALECTS = [
+  'standard',
+  'imported',
+  'servicekey',
+  'parent-child',
+  'signature',
+  'refresh',
+] as const
 export type Dialect = (typeof DIALECTS)[number]
 
 export function parseDialect(s: string): Dialect {
@@ -41,6 +48,7 @@ const SIGNATURE_CLIENTS = 16
 
 export const DIALECT_REQUESTS: Record<Dialect, string> = {
   standard: 'POST /oauth/token, Basic, grant_type=client_credentials',
+  imported: 'the same for a client whose secret was imported (--client-secret; stored under scrypt)',
   servicekey: 'POST /connect/token, grant_type=servicekey (public client)',
   'parent-child': 'POST /oauth/token, grant_type=csp_credentials + child_key/child_secret',
   signature: `POST /api/TokenAuth/Authenticate, JSON {clientId, time, MD5 signature}, ${SIGNATURE_CLIENTS} clients in turn`,
@@ -172,7 +180,9 @@ async function registerClients(common: string[]) {
     )
   // The first registration creates the database and the master key; the rest may then run side by side.
   const standard = await create('bench-standard', [])
-  const [servicekey, parent, signature, refresh] = await Promise.all([
+  const importedSecret = randomBytes(24).toString('base64url')
+  const [imported, servicekey, parent, signature, refresh] = await Promise.all([
+    create('bench-imported', ['--client-id', 'bench-imported', '--client-secret', importedSecret]),
     runCli([
       'clients',
       'create',
@@ -209,7 +219,16 @@ async function registerClients(common: string[]) {
       parseCliJson(out, ['child_key', 'child_secret']),
     ),
   ])
-  return { standard, servicekey, serviceKey, parent, child, signature, refresh }
+  return {
+    standard,
+    imported: { client_id: imported.client_id, client_secret: importedSecret },
+    servicekey,
+    serviceKey,
+    parent,
+    child,
+    signature,
+    refresh,
+  }
 }
 
 export async function startDialectServer(
@@ -241,6 +260,13 @@ export async function startDialectServer(
     'standard',
     async () => ({ ...cannonPlan(standard), requests: SAME_REQUEST, wrk: sameBody(standard.body) }),
     async () => oauthAccessToken(await postJson(standard.url, standard)),
+  )
+
+  const imported = tokenRequest(baseUrl, c.imported.client_id, c.imported.client_secret)
+  add(
+    'imported',
+    async () => ({ ...cannonPlan(imported), requests: SAME_REQUEST, wrk: sameBody(imported.body) }),
+    async () => oauthAccessToken(await postJson(imported.url, imported)),
   )
 
   const serviceKeyUrl = `${baseUrl}/connect/token`

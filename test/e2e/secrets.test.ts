@@ -128,3 +128,25 @@ test('rotate-secret: the old secret stops at once, or after the grace period', a
     await server.stop()
   }
 })
+
+test('an imported secret keeps working once checked, and stops at once when its client is disabled or its secret rotated', async () => {
+  const server = await startTestServer()
+  const token = (id: string, secret: string) =>
+    server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [id, secret] })
+  try {
+    const a = await server.createClient({ clientId: 'imported-a', clientSecret: 'an-imported-secret' })
+    const b = await server.createClient({ clientId: 'imported-b', clientSecret: 'another-imported-one' })
+    for (const client of [a, b]) {
+      assert.equal((await token(client.id, client.secret)).status, 200, 'checked by scrypt')
+      assert.equal((await token(client.id, client.secret)).status, 200, 'checked from memory')
+      assert.equal((await token(client.id, `${client.secret}!`)).status, 401)
+    }
+    await server.admin.clients.setEnabled(a.id, false)
+    await server.admin.clients.rotateSecret(b.id, 0)
+    await new Promise((r) => setTimeout(r, 200))
+    assert.equal((await token(a.id, a.secret)).status, 401, 'disabled: refused although remembered')
+    assert.equal((await token(b.id, b.secret)).status, 401, 'rotated away: refused although remembered')
+  } finally {
+    await server.stop()
+  }
+})

@@ -14,19 +14,38 @@ const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 }
 export type SecretOrigin = 'generated' | 'imported'
 
 export async function hashSecret(secret: string, origin: SecretOrigin): Promise<string> {
+  if (origin === 'generated') return saltedSha256(secret)
   const salt = randomBytes(16)
-  if (origin === 'generated')
-    return `s256$${salt.toString('base64url')}$${sha256(salt, secret).toString('base64url')}`
   const digest = await scryptAsync(secret, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen)
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${digest.toString('base64url')}`
 }
 
+function saltedSha256(secret: string): string {
+  const salt = randomBytes(16)
+  return `s256$${salt.toString('base64url')}$${sha256(salt, secret).toString('base64url')}`
+}
+
 /**
- * The synchronous check of a generated secret's hash (salted SHA-256); undefined for the
- * formats that need the slow, asynchronous KDF.
+ * Imported secrets that have verified against their scrypt hash in this process, by that hash:
+ * the secret's salted SHA-256 under a salt drawn here. Without it every token request of an
+ * imported client cost a scrypt (tens of milliseconds of CPU), and a wrong secret for such a
+ * client took that long to refuse where an unknown id took microseconds. It is kept only in
+ * memory, which already holds the master key and the unsealed secrets of signature clients;
+ * the database keeps the scrypt hash alone, and online guesses are held back by the failed-
+ * attempt limits whatever a check costs. A re-import or rotation is a new stored hash, so
+ * nothing goes stale.
+ */
+const verifiedImported = new Map<string, string>()
+
+/**
+ * The synchronous check of a generated secret's hash (salted SHA-256), or of an imported one
+ * that has verified in this process; undefined where only the slow, asynchronous KDF can tell.
  */
 export function verifySecretFast(secret: string, stored: string): boolean | undefined {
-  if (!stored.startsWith('s256$')) return undefined
+  if (!stored.startsWith('s256$')) {
+    const remembered = verifiedImported.get(stored)
+    return remembered === undefined ? undefined : verifySecretFast(secret, remembered)
+  }
   const parsed = parseSalted(stored)
   if (!parsed) return false
   // Hashed straight from a scratch buffer and read back as a binary string: on the token path this
@@ -83,7 +102,12 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
       Number(p),
       expected.length,
     )
-    return safeEqual(actual, expected)
+    const valid = safeEqual(actual, expected)
+    if (valid) {
+      verifiedImported.set(stored, saltedSha256(secret))
+      keepWithin(verifiedImported, 2 * CLIENTS_IN_MEMORY)
+    }
+    return valid
   }
   return false
 }
