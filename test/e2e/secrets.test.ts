@@ -150,3 +150,31 @@ test('an imported secret keeps working once checked, and stops at once when its 
     await server.stop()
   }
 })
+
+test('scrypt runs for an imported secret until it has verified once, and never when a newer secret is presented during the grace period', async () => {
+  const server = await startTestServer()
+  const token = (id: string, secret: string) =>
+    server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [id, secret] })
+  const scrypt = mock.method(crypto, 'scrypt')
+  syncBuiltinESMExports()
+  try {
+    const old = await server.createClient({ clientId: 'imported-grace', clientSecret: 'the-imported-secret' })
+    const { secret: next } = await server.admin.clients.rotateSecret(old.id, 3600)
+    await new Promise((r) => setTimeout(r, 200))
+    scrypt.mock.resetCalls()
+
+    assert.equal((await token(old.id, next!)).status, 200)
+    assert.equal(scrypt.mock.callCount(), 0, 'the new secret matched in memory: no scrypt for the old one')
+    assert.equal((await token(old.id, 'not-the-secret')).status, 401)
+    assert.equal(scrypt.mock.callCount(), 1, 'a refusal checks every live secret')
+    assert.equal((await token(old.id, old.secret)).status, 200)
+    assert.equal(scrypt.mock.callCount(), 2, 'the imported secret, first verified here')
+    assert.equal((await token(old.id, old.secret)).status, 200)
+    assert.equal((await token(old.id, 'not-the-secret')).status, 401)
+    assert.equal(scrypt.mock.callCount(), 2, 'and from then on checked in memory, right or wrong')
+  } finally {
+    scrypt.mock.restore()
+    syncBuiltinESMExports()
+    await server.stop()
+  }
+})
