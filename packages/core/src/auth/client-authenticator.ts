@@ -50,19 +50,21 @@ export class ClientAuthenticator {
     }
     const now = nowSeconds(this.clock)
     let matched = false
-    const slow: string[] = []
+    let slow: string[] | undefined
     for (const secret of client.secrets) {
       if (secret.expiresAt !== null && secret.expiresAt <= now) continue
       const fast = verifySecretFast(credentials.secret, secret.hash)
-      if (fast === undefined) slow.push(secret.hash)
-      else if (fast) matched = true
+      if (fast === undefined) {
+        slow ??= []
+        slow.push(secret.hash)
+      } else if (fast) matched = true
     }
     // A refusal has checked every live secret. An acceptance by a secret checked in memory skips
     // the scrypt of an imported one not yet verified in this process: its time tells only its
     // sender, who holds a valid secret, which one that is. Without the skip, a client that had
     // moved to its new secret while the imported one was in its grace period paid a scrypt on
     // every request after a restart.
-    if (!matched) {
+    if (!matched && slow) {
       for (const hash of slow) if (await verifySecret(credentials.secret, hash)) matched = true
     }
     return matched
