@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
+import { openAdmin } from '../../packages/server/src/cli/context.ts'
 import { basic, json, startTestServer } from './harness.ts'
 
 const BIN = join(import.meta.dirname, '../../packages/server/bin/gatehouse.ts')
@@ -357,5 +358,46 @@ test('what this version cannot do is refused in one line: --redis-url, --databas
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('clients list streams more than a page of clients, in the order they were created, and stops quietly when its reader does', async () => {
+  const dataDir = join(await mkdtemp(join(tmpdir(), 'gatehouse-list-')), 'data')
+  const admin = await openAdmin({ data: dataDir })
+  try {
+    const made: string[] = []
+    for (let i = 0; i < 1205; i++)
+      made.push((await admin.clients.create({ name: `client ${i}` })).client.clientId)
+    const expected = (await Promise.all(made.map((id) => admin.clients.get(id))))
+      .sort((a, b) => a.createdAt - b.createdAt || (a.clientId < b.clientId ? -1 : 1))
+      .map((c) => c.clientId)
+
+    const listed = await cliJson(['clients', 'list'], dataDir)
+    assert.deepEqual(
+      listed.map((c: { client_id: string }) => c.client_id),
+      expected,
+    )
+    const text = await cli(['clients', 'list'], dataDir)
+    assert.equal(text.code, 0, text.stderr)
+    const lines = text.stdout.trimEnd().split('\n')
+    assert.equal(lines.length, 1 + 1205)
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(' ')[0]),
+      expected,
+    )
+
+    // `gatehouse clients list | head -1`: the pipe closes early, and the CLI says nothing of it.
+    const shell = await run(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" clients list --json --data "${dataDir}" | head -1`],
+      {
+        env: cleanEnv(),
+      },
+    )
+    assert.equal(shell.stdout, '[\n')
+    assert.equal(shell.stderr, '')
+  } finally {
+    await admin.close()
+    await rm(dirname(dataDir), { recursive: true, force: true })
   }
 })

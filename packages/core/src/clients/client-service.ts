@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../errors.ts'
 import { type ClientRecord, GRANT_TYPES, type GrantType, type StoredSecret } from '../model.ts'
 import { randomIdentifier, randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
-import type { Store } from '../storage/port.ts'
+import type { ClientCursor, Store } from '../storage/port.ts'
 import { isValidScope } from '../tokens/scope.ts'
 
 export interface CreateClientInput {
@@ -128,8 +128,15 @@ export class ClientService {
     return client
   }
 
-  list(): Promise<ClientRecord[]> {
-    return this.store.listClients()
+  /** Every client in the order they were created, read a page at a time. */
+  async *list(pageSize = 1000): AsyncGenerator<ClientRecord> {
+    let after: ClientCursor | undefined
+    for (;;) {
+      const page = await this.store.listClients({ after, limit: pageSize })
+      yield* page
+      if (page.length < pageSize) return
+      after = page[page.length - 1]!
+    }
   }
 
   /**

@@ -66,13 +66,37 @@ export function storeContract(
       assert.equal(await store.updateClient({ ...rotated, enabled: false }, disabled), true)
     })
 
-    test('list and count see every client', async () => {
+    test('list and count see every client, a page at a time in the order they were created', async () => {
       const before = await store.countClients()
-      await store.insertClient(sampleClient('c-list-1'))
-      await store.insertClient(sampleClient('c-list-2'))
-      assert.equal(await store.countClients(), before + 2)
-      const ids = (await store.listClients()).map((c) => c.clientId)
-      assert.ok(ids.includes('c-list-1') && ids.includes('c-list-2'))
+      // Two created in the same second, in the opposite order of their ids; all created after
+      // every client of the other tests.
+      const at = 2_000_000_000
+      const made = [
+        { ...sampleClient('c-list-b'), createdAt: at },
+        { ...sampleClient('c-list-a'), createdAt: at + 1 },
+        { ...sampleClient('c-list-d'), createdAt: at + 1 },
+        { ...sampleClient('c-list-c'), createdAt: at + 2 },
+        { ...sampleClient('c-list-e'), createdAt: at + 3 },
+      ]
+      for (const client of [made[3]!, made[0]!, made[4]!, made[2]!, made[1]!])
+        await store.insertClient(client)
+      assert.equal(await store.countClients(), before + 5)
+
+      const all = await store.listClients({ limit: before + 5 })
+      assert.deepEqual(
+        all.slice(-5).map((c) => c.clientId),
+        ['c-list-b', 'c-list-a', 'c-list-d', 'c-list-c', 'c-list-e'],
+      )
+      assert.deepEqual(all.at(-1), made[4], 'whole records')
+      const pages: string[][] = []
+      let after = all[before - 1]
+      for (;;) {
+        const page = await store.listClients({ after, limit: 2 })
+        if (page.length === 0) break
+        pages.push(page.map((c) => c.clientId))
+        after = page.at(-1)
+      }
+      assert.deepEqual(pages, [['c-list-b', 'c-list-a'], ['c-list-d', 'c-list-c'], ['c-list-e']])
     })
 
     test('APIs round-trip; a taken identifier is a ConflictError', async () => {

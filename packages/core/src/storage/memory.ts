@@ -12,7 +12,7 @@ import type {
   ServiceKeyRecord,
   SigningKeyRecord,
 } from '../model.ts'
-import type { Store } from './port.ts'
+import type { ClientCursor, Store } from './port.ts'
 
 /** A store in process memory: for tests and for trying Gatehouse without a disk. */
 export class MemoryStore implements Store {
@@ -35,8 +35,12 @@ export class MemoryStore implements Store {
   async getClient(clientId: string) {
     return copy(this.clients.get(clientId))
   }
-  async listClients() {
-    return [...this.clients.values()].map((c) => copy(c)!).sort((a, b) => a.createdAt - b.createdAt)
+  async listClients({ after, limit }: { after?: ClientCursor; limit: number }) {
+    return [...this.clients.values()]
+      .filter((c) => !after || compareCreation(c, after) > 0)
+      .sort(compareCreation)
+      .slice(0, limit)
+      .map((c) => copy(c)!)
   }
   async countClients() {
     return this.clients.size
@@ -186,6 +190,10 @@ export class MemoryStore implements Store {
 
 function serviceKeyId(clientId: string, serviceName: string): string {
   return JSON.stringify([clientId, serviceName])
+}
+
+function compareCreation(a: ClientCursor, b: ClientCursor): number {
+  return a.createdAt - b.createdAt || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0)
 }
 
 function copy<T>(value: T | undefined): T | undefined {

@@ -17,9 +17,16 @@ import type {
  * Stores throw ConflictError on a taken unique key and StorageUnavailableError when the
  * database cannot be reached; nothing else is part of the contract.
  */
+/** Where a page of clients ends: the next page starts after this client. */
+export type ClientCursor = Pick<ClientRecord, 'createdAt' | 'clientId'>
+
 export interface Store {
   getClient(clientId: string): Promise<ClientRecord | undefined>
-  listClients(): Promise<ClientRecord[]>
+  /**
+   * Up to `limit` clients in the order they were created (by `createdAt`, then `clientId`),
+   * starting after `after`: a page, so that listing a million clients never holds them all.
+   */
+  listClients(page: { after?: ClientCursor; limit: number }): Promise<ClientRecord[]>
   countClients(): Promise<number>
   insertClient(client: ClientRecord): Promise<void>
   /**

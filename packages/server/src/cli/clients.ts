@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
+import type { ClientRecord } from '@gatehouse/core'
 import { type Command, storageOptions, toggleCommand, type Values } from './command.ts'
 import { type AdminContext, openAdmin, type StorageFlags } from './context.ts'
 import { UsageError } from './errors.ts'
-import { details, table } from './output.ts'
+import { details } from './output.ts'
 import { clientView } from './views.ts'
 
 const secretWarning = 'Store the secret now: Gatehouse keeps only its hash and will not show it again.'
@@ -54,10 +55,15 @@ export const clientCommands: Record<string, Command> = {
     options: storageOptions,
     async run(values, _positionals, output) {
       await withAdmin(values, async (admin) => {
-        const views = (await admin.clients.list()).map((c) => clientView(c))
-        output.result(views, () =>
-          table(views, ['client_id', 'name', 'enabled', 'scopes', 'grants', 'token_ttl', 'created_at']),
-        )
+        await output.list(views(admin.clients.list()), [
+          'client_id',
+          'name',
+          'enabled',
+          'scopes',
+          'grants',
+          'token_ttl',
+          'created_at',
+        ])
       })
     },
   },
@@ -151,4 +157,8 @@ export function integer(value: unknown, flag: string): number | undefined {
   if (typeof value !== 'string' || !/^\d+$/.test(value))
     throw new UsageError(`${flag} must be a whole number`)
   return Number(value)
+}
+
+async function* views(clients: AsyncIterable<ClientRecord>): AsyncGenerator<Record<string, unknown>> {
+  for await (const client of clients) yield clientView(client)
 }

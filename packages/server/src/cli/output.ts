@@ -1,20 +1,116 @@
+import type { Writable } from 'node:stream'
+
 /** Writes a command's result: one JSON document with --json, else readable text. */
 export interface Output {
   json: boolean
   result(value: unknown, text: () => string): void
+  /**
+   * A list written as it is read, for lists that may not fit in memory (a million clients): a
+   * JSON array as `result` would print it, or a table aligned a thousand rows at a time.
+   */
+  list(rows: AsyncIterable<Record<string, unknown>>, columns: string[]): Promise<void>
   /** Progress and notes go to standard error, so --json output stays machine-clean. */
   note(message: string): void
 }
 
-export function createOutput(json: boolean, stdout = process.stdout, stderr = process.stderr): Output {
+const TABLE_CHUNK = 1000
+const FLUSH_AT = 64 * 1024
+
+export function createOutput(
+  json: boolean,
+  stdout: Writable = process.stdout,
+  stderr: Writable = process.stderr,
+): Output {
   return {
     json,
     result(value, text) {
       stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`)
     },
+    async list(rows, columns) {
+      const out = new BufferedWriter(stdout)
+      if (json) {
+        let first = true
+        for await (const row of rows) {
+          if (out.closed) break
+          // JSON.stringify escapes newlines inside strings, so each of these is a line break.
+          await out.write(
+            `${first ? '[\n' : ',\n'}  ${JSON.stringify(row, null, 2).replaceAll('\n', '\n  ')}`,
+          )
+          first = false
+        }
+        await out.write(first ? '[]\n' : '\n]\n')
+      } else {
+        // Columns widen as wider values come, and never narrow.
+        let widths = columns.map((c) => c.length)
+        let chunk: string[][] = []
+        let rowsSeen = 0
+        const flushChunk = async () => {
+          widths = widths.map((w, i) => Math.max(w, ...chunk.map((r) => r[i]!.length)))
+          if (rowsSeen === chunk.length)
+            await out.write(
+              `${tableLine(
+                columns.map((c) => c.toUpperCase()),
+                widths,
+              )}\n`,
+            )
+          for (const cells of chunk) await out.write(`${tableLine(cells, widths)}\n`)
+          chunk = []
+        }
+        for await (const row of rows) {
+          if (out.closed) break
+          chunk.push(columns.map((c) => format(row[c])))
+          rowsSeen++
+          if (chunk.length === TABLE_CHUNK) await flushChunk()
+        }
+        if (chunk.length > 0) await flushChunk()
+        if (rowsSeen === 0) await out.write('(none)\n')
+      }
+      await out.flush()
+    },
     note(message) {
       stderr.write(`${message}\n`)
     },
+  }
+}
+
+/**
+ * Gathers small writes into larger ones and waits when the stream asks it to. A reader that
+ * goes away (`gatehouse clients list | head`) closes it quietly: the rest is not written.
+ */
+class BufferedWriter {
+  private pending = ''
+  private readonly stream: Writable
+  private failure: Error | undefined
+  private wake: (() => void) | undefined
+  closed = false
+
+  constructor(stream: Writable) {
+    this.stream = stream
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      this.closed = true
+      if (error.code !== 'EPIPE') this.failure = error
+      this.wake?.()
+    })
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.closed) return
+    this.pending += text
+    if (this.pending.length >= FLUSH_AT) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure
+    if (this.pending === '' || this.closed) return
+    const text = this.pending
+    this.pending = ''
+    if (this.stream.write(text)) return
+    await new Promise<void>((resolve) => {
+      this.wake = resolve
+      this.stream.once('drain', resolve)
+    })
+    this.wake = undefined
+    if (this.failure) throw this.failure
   }
 }
 
@@ -23,12 +119,20 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   if (rows.length === 0) return '(none)'
   const cells = rows.map((row) => columns.map((c) => format(row[c])))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)))
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd()
-  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n')
+  return [
+    tableLine(
+      columns.map((c) => c.toUpperCase()),
+      widths,
+    ),
+    ...cells.map((r) => tableLine(r, widths)),
+  ].join('\n')
+}
+
+function tableLine(values: string[], widths: number[]): string {
+  return values
+    .map((v, i) => v.padEnd(widths[i]!))
+    .join('  ')
+    .trimEnd()
 }
 
 /** `key: value` lines for one record. */

@@ -164,4 +164,9 @@ export const migrations: readonly string[] = [
   ALTER TABLE refresh_families_by_id RENAME TO refresh_families;
   CREATE INDEX refresh_families_client ON refresh_families (client_id);
   `,
+  `
+  -- Clients are listed a page at a time in the order they were created (listClients): without
+  -- this index each page sorted the whole table, and a million clients took as many sorts.
+  CREATE INDEX clients_created ON clients (created_at, client_id);
+  `,
 ]

@@ -6,6 +6,7 @@ import {
   type Change,
   type ChangeKind,
   type ChildRecord,
+  type ClientCursor,
   type ClientRecord,
   ConflictError,
   keepWithin,
@@ -109,8 +110,13 @@ export class SqliteStore implements Store {
     const row = this.sql('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined
     return row ? toClient(row) : undefined
   }
-  async listClients() {
-    return (this.sql('SELECT * FROM clients ORDER BY created_at, client_id').all() as Row[]).map(toClient)
+  async listClients({ after, limit }: { after?: ClientCursor; limit: number }) {
+    const rows = after
+      ? this.sql(
+          `SELECT * FROM clients WHERE (created_at, client_id) > (?, ?) ORDER BY created_at, client_id LIMIT ?`,
+        ).all(after.createdAt, after.clientId, limit)
+      : this.sql('SELECT * FROM clients ORDER BY created_at, client_id LIMIT ?').all(limit)
+    return (rows as Row[]).map(toClient)
   }
   async countClients() {
     return Number((this.sql('SELECT count(*) AS n FROM clients').get() as Row).n)
