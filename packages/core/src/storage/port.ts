@@ -9,6 +9,9 @@ import type {
   SigningKeyRecord,
 } from '../model.ts'
 
+/** Where a page of clients ends: the next page starts after this client. */
+export type ClientCursor = Pick<ClientRecord, 'createdAt' | 'clientId'>
+
 /**
  * The storage port. Every mutation appends to the change feed in the same transaction, so
  * a process polling `changesSince` sees every change another process made (the CLI and a
@@ -17,9 +20,6 @@ import type {
  * Stores throw ConflictError on a taken unique key and StorageUnavailableError when the
  * database cannot be reached; nothing else is part of the contract.
  */
-/** Where a page of clients ends: the next page starts after this client. */
-export type ClientCursor = Pick<ClientRecord, 'createdAt' | 'clientId'>
-
 export interface Store {
   getClient(clientId: string): Promise<ClientRecord | undefined>
   /**

@@ -28,49 +28,60 @@ export function createOutput(
     },
     async list(rows, columns) {
       const out = new BufferedWriter(stdout)
-      if (json) {
-        let first = true
-        for await (const row of rows) {
-          if (out.closed) break
-          // JSON.stringify escapes newlines inside strings, so each of these is a line break.
-          await out.write(
-            `${first ? '[\n' : ',\n'}  ${JSON.stringify(row, null, 2).replaceAll('\n', '\n  ')}`,
-          )
-          first = false
-        }
-        await out.write(first ? '[]\n' : '\n]\n')
-      } else {
-        // Columns widen as wider values come, and never narrow.
-        let widths = columns.map((c) => c.length)
-        let chunk: string[][] = []
-        let rowsSeen = 0
-        const flushChunk = async () => {
-          widths = widths.map((w, i) => Math.max(w, ...chunk.map((r) => r[i]!.length)))
-          if (rowsSeen === chunk.length)
-            await out.write(
-              `${tableLine(
-                columns.map((c) => c.toUpperCase()),
-                widths,
-              )}\n`,
-            )
-          for (const cells of chunk) await out.write(`${tableLine(cells, widths)}\n`)
-          chunk = []
-        }
-        for await (const row of rows) {
-          if (out.closed) break
-          chunk.push(columns.map((c) => format(row[c])))
-          rowsSeen++
-          if (chunk.length === TABLE_CHUNK) await flushChunk()
-        }
-        if (chunk.length > 0) await flushChunk()
-        if (rowsSeen === 0) await out.write('(none)\n')
-      }
+      await (json ? writeJsonArray(out, rows) : writeTable(out, rows, columns))
       await out.flush()
     },
     note(message) {
       stderr.write(`${message}\n`)
     },
   }
+}
+
+/** Writes the array as `JSON.stringify(array, null, 2)` would, an element at a time. */
+async function writeJsonArray(out: BufferedWriter, rows: AsyncIterable<Record<string, unknown>>) {
+  let first = true
+  for await (const row of rows) {
+    if (out.closed) return
+    // JSON.stringify escapes newlines inside strings, so each of these is a line break.
+    const element = JSON.stringify(row, null, 2).replaceAll('\n', '\n  ')
+    await out.write(`${first ? '[\n' : ',\n'}  ${element}`)
+    first = false
+  }
+  await out.write(first ? '[]\n' : '\n]\n')
+}
+
+/**
+ * Writes a table a chunk of rows at a time, each chunk aligned before it goes out. Columns
+ * widen as wider values come, and never narrow.
+ */
+async function writeTable(
+  out: BufferedWriter,
+  rows: AsyncIterable<Record<string, unknown>>,
+  columns: string[],
+) {
+  let widths = columns.map((c) => c.length)
+  let chunk: string[][] = []
+  let written = 0
+  const flushChunk = async () => {
+    widths = widths.map((w, i) => Math.max(w, ...chunk.map((cells) => cells[i]!.length)))
+    if (written === 0)
+      await out.write(
+        `${tableLine(
+          columns.map((c) => c.toUpperCase()),
+          widths,
+        )}\n`,
+      )
+    for (const cells of chunk) await out.write(`${tableLine(cells, widths)}\n`)
+    written += chunk.length
+    chunk = []
+  }
+  for await (const row of rows) {
+    if (out.closed) return
+    chunk.push(columns.map((c) => format(row[c])))
+    if (chunk.length === TABLE_CHUNK) await flushChunk()
+  }
+  if (chunk.length > 0) await flushChunk()
+  if (written === 0) await out.write('(none)\n')
 }
 
 /**
