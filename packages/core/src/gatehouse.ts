@@ -137,6 +137,7 @@ async function wire(options: GatehouseOptions, signing: SignatureProvider): Prom
         clock,
         ttl: config.tokens.refreshTokenTtl,
         accessTokenMaxTtl: config.tokens.maxTtl,
+        familiesPerClient: config.tokens.refreshFamiliesPerClient,
       }),
       clients,
       credentials,

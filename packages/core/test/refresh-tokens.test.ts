@@ -8,11 +8,12 @@ import {
   RefreshTokenService,
   refreshGrantId,
   refreshGrantOf,
+  TRIM_EVERY,
 } from '../src/tokens/refresh-tokens.ts'
 
 const grant = { clientId: 'client-a', subject: 'client-a', scopes: ['prices.read'] }
 
-function services(ownerCacheSize?: number) {
+function services(ownerCacheSize?: number, familiesPerClient = 1000) {
   const clock = new ManualClock()
   const store = new MemoryStore({ clock })
   const options = {
@@ -20,6 +21,7 @@ function services(ownerCacheSize?: number) {
     clock,
     ttl: 3600,
     accessTokenMaxTtl: 600,
+    familiesPerClient,
     ...(ownerCacheSize === undefined ? {} : { ownerCacheSize }),
   }
   return { store, clock, a: new RefreshTokenService(options), b: new RefreshTokenService(options) }
@@ -141,4 +143,26 @@ test('the owner cache is bounded; evicted owners come from the store', async () 
   for (const token of tokens) assert.equal(await a.ownerOf(token), 'client-a')
   assert.ok(reads >= 15, `expected the evicted owners to be read from the store, got ${reads} reads`)
   assert.ok(reads < 25, `expected the newest owners to be remembered, got ${reads} reads`)
+})
+
+test('a client keeps at most its newest families, give or take one trim interval', async () => {
+  const { store, clock, a } = services(undefined, 5)
+  const busy: string[] = []
+  for (let i = 0; i < 2 * TRIM_EVERY; i++) {
+    busy.push(await a.issue(grant))
+    clock.advance(1000)
+  }
+  const quiet = await a.issue({ ...grant, clientId: 'client-b', subject: 'client-b' })
+  const live = async (tokens: string[]) => {
+    let count = 0
+    for (const token of tokens) if (await store.getRefreshFamily(parseRefreshToken(token)!.familyId)) count++
+    return count
+  }
+  // The 2 × TRIM_EVERY-th family started a trim: the newest five are left, and the newest are
+  // the ones that still refresh.
+  assert.equal(await live(busy), 5)
+  assert.equal(await live(busy.slice(-5)), 5)
+  assert.equal(await a.rotate(busy[0]!, 'client-a'), undefined, 'an old family is gone')
+  assert.ok(await a.rotate(busy.at(-1)!, 'client-a'))
+  assert.equal(await live([quiet]), 1, "another client's family is not touched")
 })

@@ -244,7 +244,13 @@ test('upgrading a database from before refresh families keeps its live refresh t
 
   const store = new SqliteStore(file)
   t.after(() => store.close())
-  const service = new RefreshTokenService({ store, clock: systemClock, ttl: 3600, accessTokenMaxTtl: 600 })
+  const service = new RefreshTokenService({
+    store,
+    clock: systemClock,
+    ttl: 3600,
+    accessTokenMaxTtl: 600,
+    familiesPerClient: 1000,
+  })
   for (const dead of [tokens.spent, tokens.revoked, tokens.expired]) {
     assert.equal(await service.ownerOf(dead), undefined, 'only live tokens are carried over')
   }

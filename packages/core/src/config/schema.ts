@@ -45,6 +45,11 @@ export const configSchema = z
         allowMultipleAudiences: z.boolean().default(false),
         /** Lifetime of refresh tokens (seed 003: 30 days). */
         refreshTokenTtl: seconds.default(30 * 86400),
+        /**
+         * How many refresh-token families (live chains) a client keeps; the oldest beyond this
+         * are deleted, as Auth0 limits refresh tokens per application.
+         */
+        refreshFamiliesPerClient: z.number().int().min(1).default(1000),
       })
       .strict()
       .prefault({}),

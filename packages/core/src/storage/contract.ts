@@ -310,6 +310,27 @@ export function storeContract(
       assert.equal((await store.getRefreshFamily('fam-r'))?.revoked, true)
     })
 
+    test("trimRefreshFamilies keeps a client's newest families and touches no other client's", async () => {
+      const now = 1_800_000_000
+      await store.insertClient(sampleClient('c-trim'))
+      await store.insertClient(sampleClient('c-trim-other'))
+      // Started at now-50 + 0, 1, 1, 2, 3: two in the same second, the later id the newer.
+      const starts = { 'trim-a': 0, 'trim-c': 1, 'trim-b': 1, 'trim-d': 2, 'trim-e': 3 }
+      for (const [id, offset] of Object.entries(starts)) {
+        const family = sampleFamily(id, `${id}-secret`, 'c-trim', now)
+        await store.insertRefreshFamily({ ...family, createdAt: family.createdAt + offset })
+      }
+      await store.insertRefreshFamily(sampleFamily('trim-other', 'o', 'c-trim-other', now))
+
+      assert.equal(await store.trimRefreshFamilies('c-trim', 3), 2)
+      const left = []
+      for (const id of Object.keys(starts)) if (await store.getRefreshFamily(id)) left.push(id)
+      assert.deepEqual(left.sort(), ['trim-c', 'trim-d', 'trim-e'])
+      assert.ok(await store.getRefreshFamily('trim-other'))
+      assert.equal(await store.trimRefreshFamilies('c-trim', 3), 0)
+      assert.equal(await store.trimRefreshFamilies('c-trim-other', 1), 0)
+    })
+
     test('deleting a client deletes its service keys, children and refresh families', async () => {
       const now = 1_800_000_000
       await store.insertClient(sampleClient('c-cascade'))

@@ -130,6 +130,13 @@ export class MemoryStore implements Store {
     const family = this.refreshFamilies.get(familyId)
     if (family) family.revoked = true
   }
+  async trimRefreshFamilies(clientId: string, keep: number) {
+    const newestFirst = [...this.refreshFamilies.values()]
+      .filter((f) => f.clientId === clientId)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.familyId < b.familyId ? 1 : -1))
+    for (const family of newestFirst.slice(keep)) this.refreshFamilies.delete(family.familyId)
+    return Math.max(0, newestFirst.length - keep)
+  }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
     this.revokedJtis.set(jti, expiresAt, nowSeconds(this.clock))

@@ -67,6 +67,11 @@ export interface Store {
     now: number,
   ): Promise<RefreshRotation>
   revokeRefreshFamily(familyId: string): Promise<void>
+  /**
+   * Deletes `clientId`'s refresh families beyond the `keep` it started last (by `createdAt`,
+   * then `familyId`), and answers how many went.
+   */
+  trimRefreshFamilies(clientId: string, keep: number): Promise<number>
 
   /** Denies an access token's jti until `expiresAt`, when the token would have expired anyway. */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>

@@ -71,6 +71,9 @@ export function hashRefreshSecret(secret: string): string {
   return hash('sha256', secret, 'base64url')
 }
 
+/** How many families a service starts between trims of the starting client's (see issue). */
+export const TRIM_EVERY = 64
+
 /**
  * Issues and rotates refresh tokens. A rotation is one write: the family's current secret is
  * replaced, so the store holds one record per family however often it is refreshed.
@@ -88,6 +91,8 @@ export class RefreshTokenService {
   // By family id: its owner, and its `sid` (refreshGrantId), hashed once.
   private readonly owners = new Map<string, { clientId: string; grant: string }>()
   private readonly capacity: number
+  private readonly familiesPerClient: number
+  private issued = 0
 
   constructor(options: {
     store: Store
@@ -95,6 +100,8 @@ export class RefreshTokenService {
     ttl: number
     /** How long an access token may live: a reused family's are denied that long. */
     accessTokenMaxTtl: number
+    /** How many of its refresh families a client keeps; its oldest beyond that are deleted. */
+    familiesPerClient: number
     ownerCacheSize?: number
   }) {
     this.store = options.store
@@ -102,6 +109,7 @@ export class RefreshTokenService {
     this.ttl = options.ttl
     this.accessTokenMaxTtl = options.accessTokenMaxTtl
     this.capacity = options.ownerCacheSize ?? 100_000
+    this.familiesPerClient = options.familiesPerClient
   }
 
   async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
@@ -120,6 +128,12 @@ export class RefreshTokenService {
       revoked: false,
     })
     this.remember(familyId, grant.clientId)
+    // Every token request at the refresh dialect's endpoint starts a family, which lives 30
+    // days: a client that asks for a token with every call would add millions. Every
+    // TRIM_EVERY-th family started here trims its client's to the newest familiesPerClient,
+    // so a busy client holds at most about TRIM_EVERY more, at the cost of one walk over them.
+    if (++this.issued % TRIM_EVERY === 0)
+      await this.store.trimRefreshFamilies(grant.clientId, this.familiesPerClient)
     return familyId + secret
   }
 

@@ -169,4 +169,11 @@ export const migrations: readonly string[] = [
   -- this index each page sorted the whole table, and a million clients took as many sorts.
   CREATE INDEX clients_created ON clients (created_at, client_id);
   `,
+  `
+  -- A client's refresh families by start, so that trimming its oldest (trimRefreshFamilies)
+  -- steps over the newest it keeps instead of sorting all of them. It serves every lookup by
+  -- client that the index it replaces did.
+  DROP INDEX refresh_families_client;
+  CREATE INDEX refresh_families_client ON refresh_families (client_id, created_at);
+  `,
 ]

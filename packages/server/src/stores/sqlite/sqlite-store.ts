@@ -261,6 +261,17 @@ export class SqliteStore implements Store {
   async revokeRefreshFamily(familyId: string) {
     this.sql('UPDATE refresh_families SET revoked = 1 WHERE family_id = ?').run(familyId)
   }
+  async trimRefreshFamilies(clientId: string, keep: number) {
+    // The client's index runs by start: the newest `keep` are stepped over, the rest deleted.
+    return this.writes.run(
+      () =>
+        this.sql(
+          `DELETE FROM refresh_families WHERE family_id IN (
+             SELECT family_id FROM refresh_families WHERE client_id = ?
+             ORDER BY created_at DESC, family_id DESC LIMIT -1 OFFSET ?)`,
+        ).run(clientId, keep).changes as number,
+    )
+  }
 
   async revokeAccessToken(jti: string, expiresAt: number) {
     this.sql(
