@@ -5,6 +5,8 @@
  * refresh token. Errors: {"error": {"code": "COMMON.…", "msg": "…"}}.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { after, before, describe, test } from 'node:test'
 import {
   AUTHENTICATION_FAILED,
@@ -588,6 +590,38 @@ describe('seed 003: refresh state outlives a restart', () => {
         'COMMON.INVALID_REFRESH_TOKEN',
       )
       await assertTokenAnswer(server, await refresh(server, REFRESH_ROUTES[1], other), c.id)
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
+describe('seed 003: a client that asks for a token with every call', () => {
+  test('keeps its newest refresh families, give or take one trim interval, and their tokens refresh', async () => {
+    const server = await startTestServer({ tokens: { refreshFamiliesPerClient: 10 } })
+    try {
+      const c = await server.createClient({ grants: REFRESH_GRANTS })
+      const tokens: string[] = []
+      for (let i = 0; i < 130; i++) {
+        const res = await send(server, TOKEN, formBody({ client_id: c.id, client_secret: c.secret }))
+        tokens.push((await json(res)).refresh_token)
+      }
+      await server.admin.store.close()
+      const db = new DatabaseSync(join(server.dataDir, 'gatehouse.db'))
+      const { rows } = db
+        .prepare('SELECT count(*) AS rows FROM refresh_families WHERE client_id = ?')
+        .get(c.id) as {
+        rows: number
+      }
+      db.close()
+      // Trimmed to 10 at the 128th; two more since.
+      assert.equal(rows, 12)
+      await assertTokenAnswer(server, await refresh(server, REFRESH_ROUTES[0], tokens.at(-1)!), c.id)
+      await assertRefreshError(
+        await refresh(server, REFRESH_ROUTES[0], tokens[0]!),
+        401,
+        'COMMON.INVALID_REFRESH_TOKEN',
+      )
     } finally {
       await server.stop()
     }
