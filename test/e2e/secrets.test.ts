@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { mock, test } from 'node:test'
 import { hashSecret, verifySecret } from '@gatehouse/core'
 import { clientView } from '../../packages/server/src/cli/views.ts'
-import { json, startTestServer } from './harness.ts'
+import { json, startTestServer, type TestServer } from './harness.ts'
 
 test('a secret never appears in logs, nor in any answer after creation, nor in the database', async () => {
   const server = await startTestServer({ logLevel: 'trace' })
@@ -131,8 +131,7 @@ test('rotate-secret: the old secret stops at once, or after the grace period', a
 
 test('an imported secret keeps working once checked, and stops at once when its client is disabled or its secret rotated', async () => {
   const server = await startTestServer()
-  const token = (id: string, secret: string) =>
-    server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [id, secret] })
+  const token = (id: string, secret: string) => clientCredentials(server, id, secret)
   try {
     const a = await server.createClient({ clientId: 'imported-a', clientSecret: 'an-imported-secret' })
     const b = await server.createClient({ clientId: 'imported-b', clientSecret: 'another-imported-one' })
@@ -153,8 +152,7 @@ test('an imported secret keeps working once checked, and stops at once when its 
 
 test('scrypt runs for an imported secret until it has verified once, and never when a newer secret is presented during the grace period', async () => {
   const server = await startTestServer()
-  const token = (id: string, secret: string) =>
-    server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [id, secret] })
+  const token = (id: string, secret: string) => clientCredentials(server, id, secret)
   const scrypt = mock.method(crypto, 'scrypt')
   syncBuiltinESMExports()
   try {
@@ -178,3 +176,7 @@ test('scrypt runs for an imported secret until it has verified once, and never w
     await server.stop()
   }
 })
+
+function clientCredentials(server: TestServer, id: string, secret: string): Promise<Response> {
+  return server.form('/oauth/token', { grant_type: 'client_credentials' }, { auth: [id, secret] })
+}
