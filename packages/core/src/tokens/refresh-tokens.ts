@@ -113,6 +113,14 @@ export class RefreshTokenService {
   }
 
   async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
+    // Every token request at the refresh dialect's endpoint starts a family, which lives 30
+    // days: a client that asks for a token with every call would add millions. Every
+    // TRIM_EVERY-th family started here first trims its client's to the newest
+    // familiesPerClient - 1, so a busy client holds at most about TRIM_EVERY more, at the cost
+    // of one walk over them. Trimmed before the new family is in, the new one cannot be among
+    // those that go, which a tie on the start second would otherwise decide by id.
+    if (++this.issued % TRIM_EVERY === 0)
+      await this.store.trimRefreshFamilies(grant.clientId, this.familiesPerClient - 1)
     const familyId = randomId(16)
     const secret = randomId(32)
     const now = nowSeconds(this.clock)
@@ -128,12 +136,6 @@ export class RefreshTokenService {
       revoked: false,
     })
     this.remember(familyId, grant.clientId)
-    // Every token request at the refresh dialect's endpoint starts a family, which lives 30
-    // days: a client that asks for a token with every call would add millions. Every
-    // TRIM_EVERY-th family started here trims its client's to the newest familiesPerClient,
-    // so a busy client holds at most about TRIM_EVERY more, at the cost of one walk over them.
-    if (++this.issued % TRIM_EVERY === 0)
-      await this.store.trimRefreshFamilies(grant.clientId, this.familiesPerClient)
     return familyId + secret
   }
 
