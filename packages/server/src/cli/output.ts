@@ -64,13 +64,7 @@ async function writeTable(
   let written = 0
   const flushChunk = async () => {
     widths = widths.map((w, i) => Math.max(w, ...chunk.map((cells) => cells[i]!.length)))
-    if (written === 0)
-      await out.write(
-        `${tableLine(
-          columns.map((c) => c.toUpperCase()),
-          widths,
-        )}\n`,
-      )
+    if (written === 0) await out.write(`${tableLine(headings(columns), widths)}\n`)
     for (const cells of chunk) await out.write(`${tableLine(cells, widths)}\n`)
     written += chunk.length
     chunk = []
@@ -130,13 +124,11 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   if (rows.length === 0) return '(none)'
   const cells = rows.map((row) => columns.map((c) => format(row[c])))
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)))
-  return [
-    tableLine(
-      columns.map((c) => c.toUpperCase()),
-      widths,
-    ),
-    ...cells.map((r) => tableLine(r, widths)),
-  ].join('\n')
+  return [tableLine(headings(columns), widths), ...cells.map((r) => tableLine(r, widths))].join('\n')
+}
+
+function headings(columns: string[]): string[] {
+  return columns.map((c) => c.toUpperCase())
 }
 
 function tableLine(values: string[], widths: number[]): string {
