@@ -141,6 +141,13 @@ function sha256(salt: Buffer, secret: string): Buffer {
   return hash('sha256', Buffer.concat([salt, Buffer.from(secret, 'utf8')]), 'buffer')
 }
 
+/**
+ * One scrypt at a time, in order. Each holds a thread of libuv's pool for tens of
+ * milliseconds, and RS256 signs on that pool: wrong secrets sent under imported client ids
+ * from many addresses could otherwise take every thread of it and stall all tokens.
+ */
+let scryptTail: Promise<unknown> = Promise.resolve()
+
 function scryptAsync(
   secret: string,
   salt: Buffer,
@@ -149,9 +156,13 @@ function scryptAsync(
   p: number,
   keylen: number,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(secret, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
-      error ? reject(error) : resolve(key),
-    )
-  })
+  const run = () =>
+    new Promise<Buffer>((resolve, reject) => {
+      scrypt(secret, salt, keylen, { N, r, p, maxmem: 64 * 1024 * 1024 }, (error, key) =>
+        error ? reject(error) : resolve(key),
+      )
+    })
+  const result = scryptTail.then(run, run)
+  scryptTail = result.catch(() => {})
+  return result
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import crypto from 'node:crypto'
+import { syncBuiltinESMExports } from 'node:module'
+import { mock, test } from 'node:test'
 import { hashSecret, verifySecret, verifySecretFast } from '../src/secrets.ts'
 
 test('an imported secret needs scrypt until it has verified once in this process, then checks as fast as a generated one', async () => {
@@ -30,4 +32,32 @@ test('a generated secret checks synchronously, and a malformed hash never matche
   assert.equal(verifySecretFast('generated-secreT', stored), false)
   assert.equal(await verifySecret('anything', 'scrypt$broken'), false)
   assert.equal(await verifySecret('anything', 'bcrypt$2b$10$x'), false)
+})
+
+test('scrypt checks run one at a time, so wrong secrets cannot take the whole libuv pool', async () => {
+  const stored = await hashSecret('queued-secret', 'imported')
+  const original = crypto.scrypt
+  let running = 0
+  let most = 0
+  const spy = mock.method(crypto, 'scrypt', (...args: unknown[]) => {
+    running++
+    most = Math.max(most, running)
+    const done = args.pop() as (error: Error | null, key: Buffer) => void
+    ;(original as (...a: unknown[]) => void)(...args, (error: Error | null, key: Buffer) => {
+      running--
+      done(error, key)
+    })
+  })
+  syncBuiltinESMExports()
+  try {
+    const results = await Promise.all(
+      ['wrong-1', 'wrong-2', 'wrong-3', 'queued-secret'].map((secret) => verifySecret(secret, stored)),
+    )
+    assert.deepEqual(results, [false, false, false, true])
+    assert.equal(spy.mock.callCount(), 4)
+    assert.equal(most, 1, 'never two at once')
+  } finally {
+    spy.mock.restore()
+    syncBuiltinESMExports()
+  }
 })
