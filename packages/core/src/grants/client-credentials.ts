@@ -1,4 +1,3 @@
-import { refreshGrantOf } from '../tokens/refresh-tokens.ts'
 import { grantScopes } from '../tokens/scope.ts'
 import type { GrantHandler } from './grant.ts'
 import { issueTokenResult } from './issue.ts'
@@ -11,7 +10,7 @@ export const clientCredentialsGrant: GrantHandler = {
 
   async handle({ client, parameters, ttl, offerRefreshToken }, deps) {
     const scopes = grantScopes(client.scopes, parameters.scope)
-    const refreshToken =
+    const refresh =
       offerRefreshToken && client.grants.includes('refresh_token')
         ? await deps.refreshTokens.issue({ clientId: client.clientId, subject: client.clientId, scopes })
         : undefined
@@ -21,8 +20,8 @@ export const clientCredentialsGrant: GrantHandler = {
       subject: client.clientId,
       scopes,
       ttl,
-      refreshToken,
-      grant: refreshToken === undefined ? undefined : refreshGrantOf(refreshToken),
+      refreshToken: refresh?.token,
+      grant: refresh?.grant,
     })
   },
 }

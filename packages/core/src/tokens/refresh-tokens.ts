@@ -42,12 +42,6 @@ export function refreshGrantId(familyId: string): string {
   return hash('sha256', `sid:${familyId}`, 'base64url').slice(0, 22)
 }
 
-/** The `sid` of the access tokens issued with a refresh token. */
-export function refreshGrantOf(token: string): string | undefined {
-  const familyId = refreshFamilyOf(token)
-  return familyId === undefined ? undefined : refreshGrantId(familyId)
-}
-
 /**
  * Denies every access token issued with a revoked family, for as long as any can live: the
  * deny list of single access tokens, under the family's `sid`.
@@ -112,7 +106,12 @@ export class RefreshTokenService {
     this.familiesPerClient = options.familiesPerClient
   }
 
-  async issue(grant: { clientId: string; subject: string; scopes: readonly string[] }): Promise<string> {
+  /** A new family's first token, and the `sid` of the access tokens issued with it. */
+  async issue(grant: {
+    clientId: string
+    subject: string
+    scopes: readonly string[]
+  }): Promise<{ token: string; grant: string }> {
     // Every token request at the refresh dialect's endpoint starts a family, which lives 30
     // days: a client that asks for a token with every call would add millions. Every
     // TRIM_EVERY-th family started here first trims its client's to the newest
@@ -135,8 +134,7 @@ export class RefreshTokenService {
       expiresAt: now + this.ttl,
       revoked: false,
     })
-    this.remember(familyId, grant.clientId)
-    return familyId + secret
+    return { token: familyId + secret, grant: this.remember(familyId, grant.clientId) }
   }
 
   /**
