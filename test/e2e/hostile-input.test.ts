@@ -13,11 +13,11 @@ import assert from 'node:assert/strict'
 import { Agent, request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import { fuzzSettings, pick, seededRandom } from '../seeded-random.ts'
 import { createChild, createServiceKey, formBody, md5Signature, PATHS } from './dialects-fixtures.ts'
 import { basic, json, startTestServer, type TestServer } from './harness.ts'
 
-const SEED = Number(process.env.FUZZ_SEED ?? 0x6a7e_2026) >>> 0
-const COUNT = Number(process.env.FUZZ_COUNT ?? 2000)
+const { seed: SEED, count: COUNT } = fuzzSettings({ seed: 0x6a7e_2026, count: 2000 })
 const RAW_COUNT = Math.ceil(COUNT / 10)
 const IN_FLIGHT = 8
 
@@ -66,18 +66,6 @@ interface Answer {
   status: number
   headers: Record<string, string | string[] | undefined>
   body: string
-}
-
-/** mulberry32: small, fast and good enough to pick mutations; what matters is that it replays. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('hostile input: generated requests to every endpoint', () => {
@@ -195,7 +183,7 @@ describe('hostile input: generated requests to every endpoint', () => {
   after(() => server.stop())
 
   test(`${COUNT} mutated requests and ${RAW_COUNT} raw ones (seed ${SEED}): no 5xx, each error in its endpoint's shape`, async (t) => {
-    const next = random(SEED)
+    const next = seededRandom(SEED)
     const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
     const probes = Array.from({ length: COUNT }, () => mutate(pick(next, templates)(next), next))
     const failures: string[] = []
@@ -255,10 +243,6 @@ describe('hostile input: generated requests to every endpoint', () => {
 // ---------------------------------------------------------------------------------------
 // Mutations
 // ---------------------------------------------------------------------------------------
-
-function pick<T>(next: () => number, items: readonly T[]): T {
-  return items[Math.floor(next() * items.length)]!
-}
 
 const JUNK_STRINGS = [
   '',

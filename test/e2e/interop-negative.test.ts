@@ -493,6 +493,19 @@ describe('negative paths', () => {
       }
     })
 
+    test('a valid token spelled another way (whitespace, padding) is exactly {"active":false}', async () => {
+      const token = await accessToken(secretClient)
+      assert.equal((await json(await introspect(secretClient, token))).active, true)
+      for (const spelling of [
+        `${token}\n`,
+        `${token}==`,
+        `${token} `,
+        `${token.slice(0, -4)}\t${token.slice(-4)}`,
+      ]) {
+        await assertInactive(await introspect(secretClient, spelling))
+      }
+    })
+
     test('an expired token is exactly {"active":false}', async () => {
       const shortLived = await server.createClient({ tokenTtl: 1 })
       const token = await accessToken(shortLived)

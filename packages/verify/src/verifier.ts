@@ -9,6 +9,11 @@ import { toVerifiedToken, type VerifiedToken } from './verified-token.ts'
 // RFC 9068 §2.2: the claims every JWT access token carries (jose adds iss and aud, which it checks).
 const REQUIRED_CLAIMS = ['sub', 'exp', 'iat', 'jti', 'client_id']
 
+// Three base64url segments and nothing else (RFC 7515 §7.1). jose decodes with atob, which skips
+// whitespace and takes padding, so without this check one token had many spellings (a trailing
+// newline verified), and a cache or deny list keyed by the token string could be walked around.
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
 export interface VerifyOptions {
   /** Scopes this call requires, all of them (space-separated or a list), besides `requiredScopes`. */
   scope?: string | readonly string[]
@@ -79,6 +84,7 @@ class TokenVerifier implements Verifier {
   async verify(token: string, options?: VerifyOptions): Promise<VerifiedToken> {
     const { clock } = this.settings
     const joseOptions = clock ? { ...this.joseOptions, currentDate: new Date(clock.now()) } : this.joseOptions
+    if (!COMPACT_JWS.test(token)) throw invalidToken('The access token is not a well-formed JWS.')
     let verified: Awaited<ReturnType<typeof jwtVerify>>
     try {
       verified = await jwtVerify(token, this.keys.resolve, joseOptions)

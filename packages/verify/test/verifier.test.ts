@@ -180,6 +180,20 @@ describe('verify against an issuer of test keys', () => {
     }
   })
 
+  test('a valid token spelled another way (whitespace, padding) is invalid_token: a token has one spelling', async () => {
+    const token = await issuer.sign()
+    assert.equal((await verifier.verify(token)).sub, 'client-1')
+    // jose alone verifies each of these as the same token: its atob skips whitespace and takes padding.
+    for (const spelling of [
+      `${token}\n`,
+      `${token}==`,
+      `${token} `,
+      `${token.slice(0, -4)}\t${token.slice(-4)}`,
+    ]) {
+      await assertRefused(verifier.verify(spelling), 'invalid_token', 401)
+    }
+  })
+
   test('a kid the issuer does not publish is invalid_token', async () => {
     await assertRefused(verifier.verify(await issuer.sign({}, { kid: 'unknown' })), 'invalid_token', 401)
   })

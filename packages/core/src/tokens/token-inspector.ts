@@ -12,6 +12,10 @@ export type Introspection = { active: false } | ({ active: true } & Record<strin
 
 const INACTIVE: Introspection = { active: false }
 
+// Three base64url segments and nothing else (RFC 7515 §7.1): jose's atob would also take
+// whitespace and padding, giving one token several spellings.
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]+$/
+
 /**
  * Introspection (RFC 7662) and revocation (RFC 7009) of the tokens this server issued. An
  * inactive answer never says why: expired, revoked, malformed, foreign and someone else's
@@ -106,7 +110,7 @@ export class TokenInspector {
     token: string,
     options: { ignoreExpiry?: boolean } = {},
   ): Promise<JWTPayload | undefined> {
-    if (token.split('.').length !== 3) return undefined
+    if (!COMPACT_JWS.test(token)) return undefined
     try {
       const { payload, protectedHeader } = await jwtVerify(token, this.keys.verificationKeys(), {
         issuer: this.issuer,
