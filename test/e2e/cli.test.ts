@@ -238,6 +238,9 @@ describe('the CLI against a running server on the same storage', () => {
       ['clients', 'create', '--name', 'x', '--token-ttl', 'soon', '--json'],
       ['clients', 'frobnicate'],
       ['clients', 'create', '--name', 'x', '--bogus-flag'],
+      // node:util's parseArgs says these in three lines; the CLI says them in one.
+      ['clients', 'create', '--name'],
+      ['clients', 'list', '--json=yes'],
     ]) {
       const result = await cli(args, dataDir)
       assert.equal(result.code, 1, args.join(' '))
@@ -245,6 +248,28 @@ describe('the CLI against a running server on the same storage', () => {
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
       assert.match(result.stderr, /^gatehouse: /)
     }
+  })
+
+  test('a mistaken command or option names what was asked; a group alone lists its commands', async () => {
+    const messages = async (args: string[]) => (await cli(args, dataDir)).stderr.trim()
+    assert.equal(
+      await messages(['frobnicate']),
+      'gatehouse: unknown command "frobnicate"; run "gatehouse help" for the list',
+    )
+    assert.equal(
+      await messages(['clients', 'frobnicate']),
+      'gatehouse: unknown command "clients frobnicate"; run "gatehouse help" for the list',
+    )
+    assert.match(await messages(['clients']), /^gatehouse: "clients" needs a command: create, list, show, /)
+    assert.match(await messages(['keys', '--json']), /^gatehouse: "keys" needs a command: list, rotate;/)
+    assert.equal(
+      await messages(['clients', 'create', '--name']),
+      'gatehouse: --name needs a value (one that starts with a dash goes as --name=-…)',
+    )
+    assert.equal(
+      await messages(['clients', 'list', '--after']),
+      'gatehouse: unknown option --after; add --help for the options',
+    )
   })
 })
 

@@ -32,8 +32,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const name = commands[`${first} ${second}`] ? `${first} ${second}` : first
   const command = commands[name]
-  if (!command)
-    return fail(`unknown command "${argv.slice(0, 2).join(' ')}"; run "gatehouse help" for the list`)
+  if (!command) {
+    // "clients frobnicate" is a mistake within a group; a first word that is no group is the whole mistake.
+    const group = Object.keys(commands)
+      .filter((known) => known.startsWith(`${first} `))
+      .map((known) => known.slice(first.length + 1))
+    if (group.length > 0 && (second === undefined || second.startsWith('-')))
+      return fail(`"${first}" needs a command: ${group.join(', ')}; run "gatehouse help" for the list`)
+    const asked = group.length > 0 ? `${first} ${second}` : first
+    return fail(`unknown command "${asked}"; run "gatehouse help" for the list`)
+  }
   const rest = argv.slice(name.split(' ').length)
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`usage: gatehouse ${command.usage}\n  ${command.summary}\n`)
@@ -66,8 +74,20 @@ function messageOf(error: unknown): string {
     return error.message
   }
   if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
-    return error.message
+    return argumentMessage(String(error.code), error.message)
   return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * node:util's parseArgs errors in one line of our own: its own run to three lines and speak of
+ * positional arguments that only confuse here.
+ */
+function argumentMessage(code: string, message: string): string {
+  const option = /'(--?[\w-]+)/.exec(message)?.[1]
+  if (option === undefined) return message.split('\n')[0]!
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}; add --help for the options`
+  if (message.includes('does not take an argument')) return `${option} takes no value`
+  return `${option} needs a value (one that starts with a dash goes as ${option}=-…)`
 }
 
 function fail(message: string): number {
