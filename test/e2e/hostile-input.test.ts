@@ -37,7 +37,7 @@ const SHAPES = new Map<string, Shape>([
   [AMSU_TOKEN, 'amsu'],
   [REFRESHMENT, 'amsu'],
 ])
-// The token endpoints' own listener answers every request with these headers, errors included.
+// The token endpoints' own listener sends `Cache-Control: no-store` with every answer, errors included.
 const TOKEN_PATHS = new Set([PATHS.oauth2, PATHS.servicekey, PATHS.signature, AMSU_TOKEN, REFRESHMENT])
 
 const COVERED = [

@@ -82,9 +82,9 @@ class TokenVerifier implements Verifier {
   }
 
   async verify(token: string, options?: VerifyOptions): Promise<VerifiedToken> {
+    if (!COMPACT_JWS.test(token)) throw invalidToken('The access token is not a well-formed JWS.')
     const { clock } = this.settings
     const joseOptions = clock ? { ...this.joseOptions, currentDate: new Date(clock.now()) } : this.joseOptions
-    if (!COMPACT_JWS.test(token)) throw invalidToken('The access token is not a well-formed JWS.')
     let verified: Awaited<ReturnType<typeof jwtVerify>>
     try {
       verified = await jwtVerify(token, this.keys.resolve, joseOptions)

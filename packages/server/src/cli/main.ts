@@ -79,8 +79,8 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * node:util's parseArgs errors in one line of our own: its own run to three lines and speak of
- * positional arguments that only confuse here.
+ * node:util's parseArgs errors, in one line of our own: its messages run to three lines and speak
+ * of positional arguments, which only confuse here.
  */
 function argumentMessage(code: string, message: string): string {
   const option = /'(--?[\w-]+)/.exec(message)?.[1]
