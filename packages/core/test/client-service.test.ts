@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
-import { type ClientRecord, ClientService, ManualClock, MasterKeyCipher, MemoryStore } from '../src/index.ts'
+import {
+  type ClientRecord,
+  ClientService,
+  CredentialService,
+  ManualClock,
+  MasterKeyCipher,
+  MemoryStore,
+} from '../src/index.ts'
 
 function serviceOn(store: MemoryStore, clock: ManualClock): ClientService {
   return new ClientService({ store, cipher: new MasterKeyCipher(randomBytes(32)), clock, maxTtl: 3600 })
@@ -52,4 +59,20 @@ test('list reads every client a page at a time, in the order they were created',
     .map((c) => c.clientId)
   assert.deepEqual(listed, byCreation)
   assert.deepEqual(store.pages, [3, 3, 1])
+})
+
+test('a name with a control character is refused, for a client and for a child; any other text is taken', async () => {
+  const clock = new ManualClock()
+  const store = new MemoryStore({ clock })
+  const service = serviceOn(store, clock)
+  const children = new CredentialService({ store, clock })
+  const { client } = await service.create({ name: 'parent', grants: ['csp_credentials'] })
+  // An ANSI colour, a line break, a tab, DEL and the one-character CSI of C1.
+  for (const name of ['evil\u001b[31mred', 'two\nlines', 'a\tb', 'del\u007f', 'csi\u009b2J']) {
+    await assert.rejects(service.create({ name }), /control character/, JSON.stringify(name))
+    await assert.rejects(children.createChild({ clientId: client.clientId, name }), /control character/)
+  }
+  for (const name of ['Müller & Söhne GmbH', '株式会社', 'rocket 🚀', '  trimmed  ']) {
+    assert.equal((await service.create({ name })).client.name, name.trim())
+  }
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { test } from 'node:test'
-import { createOutput, table } from '../src/cli/output.ts'
+import { createOutput, details, type Output, table } from '../src/cli/output.ts'
 
 function sink(options: { failWith?: string } = {}) {
   const chunks: string[] = []
@@ -68,4 +68,24 @@ test('a reader that goes away ends the list quietly, without reading the rest; a
     createOutput(true, sink({ failWith: 'EIO' }).stream).list(rowsOf(rows), ['id']),
     /write failed/,
   )
+})
+
+test('control characters in a stored value are written as escapes, in tables and in details', async () => {
+  // A name stored before names with control characters were refused: an ANSI colour, a line break, C1's CSI.
+  const row = { id: 'x', name: 'evil\u001b[31mred\nline\u009b2J', scopes: ['a'] }
+  const out = sink()
+  await createOutput(false, out.stream).list(rowsOf([row]), ['id', 'name'])
+  assert.equal(out.text().split('\n')[1], 'x   evil\\u001b[31mred\\u000aline\\u009b2J')
+  assert.equal(table([row], ['name']).split('\n')[1], 'evil\\u001b[31mred\\u000aline\\u009b2J')
+  assert.equal(details({ name: row.name }), 'name  evil\\u001b[31mred\\u000aline\\u009b2J')
+  // JSON stays JSON, the same value, with every control character escaped (JSON.stringify leaves C1 raw).
+  for (const write of [
+    (out: Output) => out.list(rowsOf([row]), ['id']),
+    async (out: Output) => out.result([row], () => ''),
+  ]) {
+    const json = sink()
+    await write(createOutput(true, json.stream))
+    assert.equal(JSON.parse(json.text())[0].name, row.name)
+    assert.match(json.text(), /"evil\\u001b\[31mred\\nline\\u009b2J"/)
+  }
 })

@@ -37,6 +37,18 @@ export class ValidationError extends Error {
 
 const CLIENT_ID = /^[\x21-\x7E]{1,255}$/
 
+// Control characters (C0, DEL, C1): in a name they would break the CLI's tables, and an escape
+// sequence in one would be run by the terminal of whoever lists the clients.
+const CONTROL = /\p{Cc}/u
+
+/** A client's or child's name, trimmed: 1 to 200 characters, none of them a control character. */
+export function validName(name: string): string {
+  const trimmed = name.trim()
+  if (trimmed.length === 0 || trimmed.length > 200 || CONTROL.test(trimmed))
+    throw new ValidationError('--name must be 1 to 200 characters, none of them a control character')
+  return trimmed
+}
+
 /** Whether a client could have this id: 1 to 255 visible ASCII characters. */
 export function isClientId(id: string): boolean {
   return CLIENT_ID.test(id)
@@ -58,9 +70,7 @@ export class ClientService {
 
   async create(input: CreateClientInput): Promise<ClientWithSecret> {
     const now = nowSeconds(this.clock)
-    const name = input.name.trim()
-    if (name.length === 0 || name.length > 200)
-      throw new ValidationError('--name must be 1 to 200 characters')
+    const name = validName(input.name)
     const clientId = input.clientId ?? randomIdentifier(16)
     if (!CLIENT_ID.test(clientId))
       throw new ValidationError('--client-id must be 1 to 255 visible ASCII characters')

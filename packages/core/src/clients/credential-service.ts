@@ -5,7 +5,7 @@ import { randomIdentifier, randomToken } from '../random.ts'
 import { hashSecret } from '../secrets.ts'
 import type { Store } from '../storage/port.ts'
 import { isValidScope } from '../tokens/scope.ts'
-import { ValidationError } from './client-service.ts'
+import { ValidationError, validName } from './client-service.ts'
 
 /**
  * Second credentials under a client: service keys (seed 000) and child credentials
@@ -66,9 +66,7 @@ export class CredentialService {
         `client ${client.clientId} is allowed neither csp_credentials nor client_pc_credentials; create it with --grant csp_credentials`,
       )
     }
-    const name = input.name.trim()
-    if (name.length === 0 || name.length > 200)
-      throw new ValidationError('--name must be 1 to 200 characters')
+    const name = validName(input.name)
     const childSecret = randomToken(32)
     const now = nowSeconds(this.clock)
     const record: ChildRecord = {

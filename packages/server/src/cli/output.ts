@@ -24,7 +24,7 @@ export function createOutput(
   return {
     json,
     result(value, text) {
-      stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`)
+      stdout.write(json ? `${toJson(value)}\n` : `${text()}\n`)
     },
     async list(rows, columns) {
       const out = new BufferedWriter(stdout)
@@ -43,11 +43,19 @@ async function writeJsonArray(out: BufferedWriter, rows: AsyncIterable<Record<st
   for await (const row of rows) {
     if (out.closed) return
     // JSON.stringify escapes newlines inside strings, so each of these is a line break.
-    const element = JSON.stringify(row, null, 2).replaceAll('\n', '\n  ')
+    const element = toJson(row).replaceAll('\n', '\n  ')
     await out.write(`${first ? '[\n' : ',\n'}  ${element}`)
     first = false
   }
   await out.write(first ? '[]\n' : '\n]\n')
+}
+
+/**
+ * `JSON.stringify(value, null, 2)`, with C1 control characters escaped too: JSON.stringify
+ * escapes only C0, and U+009B alone is an escape sequence's start to some terminals.
+ */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u0080-\u009f]/g, escapeControl)
 }
 
 /**
@@ -151,7 +159,20 @@ function format(value: unknown): string {
   if (Array.isArray(value))
     return value.length === 0
       ? '-'
-      : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ')
-  if (typeof value === 'object') return JSON.stringify(value)
-  return String(value)
+      : visible(value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' '))
+  if (typeof value === 'object') return visible(JSON.stringify(value))
+  return visible(String(value))
+}
+
+/**
+ * Control characters written as `\u001b`: names are refused with them now, but a record stored
+ * before would otherwise break a table's lines or send its escape sequence to the terminal.
+ * (JSON.stringify leaves C1 characters such as U+009B, a one-character escape, as they are.)
+ */
+function visible(text: string): string {
+  return text.replace(/\p{Cc}/gu, escapeControl)
+}
+
+function escapeControl(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
 }
