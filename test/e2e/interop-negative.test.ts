@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { json, startTestServer, type TestServer } from './harness.ts'
@@ -287,6 +290,32 @@ describe('negative paths', () => {
       for (const { id } of [unreachable, notFound]) {
         const jwt = await signAssertion(key, id, server.issuer)
         await assertError(await server.form(TOKEN, { ...CC, ...assertionFields(jwt) }), 401, 'invalid_client')
+      }
+    })
+
+    test('a jwks_uri that answers without end is read only to 256 KiB, and fails closed', async () => {
+      // Up to 64 MiB of a key set that never closes its array, sent as fast as it is read.
+      let sent = 0
+      const endless = createServer(async (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' })
+        const chunk = Buffer.from(`{"keys":[${'{"kty":"EC"},'.repeat(5000)}`)
+        while (sent < 64 * 1024 * 1024 && !response.destroyed) {
+          sent += chunk.length
+          if (!response.write(chunk)) await once(response, 'drain').catch(() => {})
+        }
+        response.end()
+      })
+      await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve))
+      try {
+        const { port } = endless.address() as AddressInfo
+        const { id } = await server.createClient({ jwksUri: `http://127.0.0.1:${port}/jwks.json` })
+        const jwt = await signAssertion(await clientKey('ES256'), id, server.issuer)
+        await assertError(await server.form(TOKEN, { ...CC, ...assertionFields(jwt) }), 401, 'invalid_client')
+        // What the sockets' buffers took beyond the limit, at most a few MiB; without the limit, all 64.
+        assert.ok(sent < 16 * 1024 * 1024, `${sent} bytes sent`)
+      } finally {
+        endless.closeAllConnections()
+        await new Promise((resolve) => endless.close(resolve))
       }
     })
 

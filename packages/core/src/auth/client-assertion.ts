@@ -1,4 +1,11 @@
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose'
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose'
 import { type Clock, nowSeconds } from '../clock.ts'
 import type { ClientRecord } from '../model.ts'
 import type { Store } from '../storage/port.ts'
@@ -82,9 +89,40 @@ export class ClientAssertionVerifier {
     let keys = this.remote.get(client.jwksUri)
     if (!keys) {
       // jose caches the fetched set and refetches on an unknown kid, at most every 30 s.
-      keys = createRemoteJWKSet(new URL(client.jwksUri), { timeoutDuration: 5000 })
+      keys = createRemoteJWKSet(new URL(client.jwksUri), {
+        timeoutDuration: 5000,
+        [customFetch]: fetchCapped,
+      })
       this.remote.set(client.jwksUri, keys)
     }
     return keys
   }
+}
+
+/**
+ * A client's key set comes from the client's own server, which must not be able to fill this
+ * one's memory: jose reads the whole answer it is given (for up to its 5 s timeout), so the
+ * body is read here up to a limit, and a larger one fails the fetch, and with it the assertion.
+ * A hundred RSA-4096 keys come to about 80 KiB. jose asks for no redirects.
+ */
+export const JWKS_BODY_LIMIT = 256 * 1024
+
+const fetchCapped: FetchImplementation = async (url, options) => {
+  const response = await fetch(url, options)
+  const tooLarge = () => new Error(`the key set at ${url} is larger than ${JWKS_BODY_LIMIT} bytes`)
+  if (Number(response.headers.get('content-length')) > JWKS_BODY_LIMIT) {
+    await response.body?.cancel()
+    throw tooLarge()
+  }
+  if (!response.body) return response
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of response.body) {
+    size += chunk.byteLength
+    // Leaving the loop early cancels the stream, which closes the connection.
+    if (size > JWKS_BODY_LIMIT) throw tooLarge()
+    chunks.push(chunk)
+  }
+  const { status, statusText, headers } = response
+  return new Response(Buffer.concat(chunks), { status, statusText, headers })
 }
