@@ -1,6 +1,6 @@
 // The one table a reader compares: throughput, latency, errors, and Gatehouse's ratio to each row.
 import type { LoadResult } from './load.ts'
-import { median, pairedRatios } from './rounds.ts'
+import { comparedTo, median, pairedRatios } from './rounds.ts'
 import type { Alg } from './servers/jwt.ts'
 import type { ServerName } from './targets.ts'
 
@@ -141,6 +141,49 @@ export function renderTable(rows: Row[], heading: string): string {
     'tokens ok = sampled tokens whose signature verified against the server’s JWKS (jose).',
     ...CPU_LEGEND,
   )
+  const verdicts = renderVerdicts(rows)
+  if (verdicts.length) out.push('', ...verdicts)
   if (notes.length) out.push('', ...notes)
   return out.join('\n')
+}
+
+// The issue's targets for this mode: throughput against the floor and, at RS256, against both peers (ahead
+// of them: at least level, read on the median); and p99 latency no worse than 1.5 × the floor's.
+const THROUGHPUT_TARGETS: { alg: Alg; against: ServerName; target: number }[] = [
+  { alg: 'RS256', against: 'floor', target: 0.95 },
+  { alg: 'RS256', against: 'oidc-provider', target: 1 },
+  { alg: 'RS256', against: 'oauth2-server', target: 1 },
+  { alg: 'ES256', against: 'floor', target: 0.85 },
+  { alg: 'EdDSA', against: 'floor', target: 0.85 },
+]
+const P99_TARGET = 1.5
+
+/** The targets' verdicts, one line each, for the algorithms and servers that were measured. */
+export function renderVerdicts(rows: readonly Row[]): string[] {
+  const find = (alg: Alg, server: ServerName) => rows.find((r) => r.alg === alg && r.server === server)
+  const lines: string[][] = []
+  for (const { alg, against, target } of THROUGHPUT_TARGETS) {
+    const gatehouse = find(alg, 'gatehouse')
+    const other = find(alg, against)
+    if (!gatehouse || !other) continue
+    const { ratios, hadErrors } = comparedTo(gatehouse, other)
+    const label = target === 1 ? `${alg} req/s ahead of ${against}` : `${alg} req/s ≥ ${target} × ${against}`
+    lines.push([label, ratioCell(ratios), verdictCell(ratios, target, hadErrors)])
+  }
+  for (const alg of new Set(rows.map((r) => r.alg))) {
+    const gatehouse = find(alg, 'gatehouse')?.median
+    const floor = find(alg, 'floor')?.median
+    if (!gatehouse || !floor || floor.p99Ms <= 0) continue
+    const ratio = gatehouse.p99Ms / floor.p99Ms
+    lines.push([
+      `${alg} p99 ≤ ${P99_TARGET} × floor's`,
+      `${fmt(ratio, 2, 2)}×`,
+      ratio <= P99_TARGET ? 'met' : 'MISSED',
+    ])
+  }
+  if (lines.length === 0) return []
+  return [
+    'the targets (BENCHMARKS.md), read on the medians:',
+    ...alignColumns(['target', 'gatehouse', 'verdict'], lines, [0, 2]),
+  ]
 }
