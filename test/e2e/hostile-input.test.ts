@@ -14,15 +14,21 @@ import { Agent, request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { fuzzSettings, pick, seededRandom } from '../seeded-random.ts'
-import { createChild, createServiceKey, formBody, md5Signature, PATHS } from './dialects-fixtures.ts'
+import {
+  createChild,
+  createServiceKey,
+  FORM,
+  formBody,
+  JSON_TYPE,
+  md5Signature,
+  PATHS,
+} from './dialects-fixtures.ts'
 import { basic, json, startTestServer, type TestServer } from './harness.ts'
 
 const { seed: SEED, count: COUNT } = fuzzSettings({ seed: 0x6a7e_2026, count: 2000 })
 const RAW_COUNT = Math.ceil(COUNT / 10)
 const IN_FLIGHT = 8
 
-const FORM = 'application/x-www-form-urlencoded'
-const JSON_TYPE = 'application/json'
 const REFRESHMENT = `${PATHS.refreshBase}/token/refreshment`
 const AMSU_TOKEN = `${PATHS.refreshBase}/token`
 

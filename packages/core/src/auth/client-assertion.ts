@@ -105,7 +105,7 @@ export class ClientAssertionVerifier {
  * body is read here up to a limit, and a larger one fails the fetch, and with it the assertion.
  * A hundred RSA-4096 keys come to about 80 KiB. jose asks for no redirects.
  */
-export const JWKS_BODY_LIMIT = 256 * 1024
+const JWKS_BODY_LIMIT = 256 * 1024
 
 const fetchCapped: FetchImplementation = async (url, options) => {
   const response = await fetch(url, options)
