@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -117,4 +118,36 @@ test('closing the store stops the thread and leaves every write in the database'
   const { n } = db.prepare('SELECT count(*) AS n FROM used_once').get() as { n: number }
   db.close()
   assert.equal(n, 200)
+})
+
+test('a process with nothing else to do waits for the writes the thread holds back', async (t) => {
+  const file = scratch(t)
+  // Groups of writes back to back, with no timer or socket of their own to keep the process alive.
+  // A reader on a connection of its own keeps each restart of the WAL waiting for it (up to the
+  // thread's busy timeout), and the writers are held back meanwhile.
+  const script = `
+    import { DatabaseSync } from 'node:sqlite'
+    import { SqliteStore } from ${JSON.stringify(new URL('../src/stores/sqlite/sqlite-store.ts', import.meta.url).pathname)}
+    const store = new SqliteStore(${JSON.stringify(file)}, { checkpointThread: { every: 10, restartAt: 64 } })
+    const reader = new DatabaseSync(${JSON.stringify(file)})
+    reader.exec('BEGIN')
+    reader.prepare('SELECT count(*) FROM used_once').get()
+    const later = Math.floor(Date.now() / 1000) + 300
+    let written = 0
+    for (let round = 0; round < 2000; round++) {
+      const group = Array.from({ length: 100 }, (_, i) => store.consumeOnce(round + ':' + i, later))
+      written += (await Promise.all(group)).filter(Boolean).length
+    }
+    reader.exec('COMMIT')
+    reader.close()
+    await store.close()
+    console.log(written)
+  `
+  // From a file: a script given with -e keeps the process alive by itself.
+  const main = join(dirname(file), 'writes.mjs')
+  writeFileSync(main, script)
+  const child = spawnSync(process.execPath, [main], { encoding: 'utf8' })
+  assert.equal(child.stderr, '')
+  assert.equal(child.stdout.trim(), '200000', 'every write committed before the process ended')
+  assert.equal(child.status, 0)
 })

@@ -45,6 +45,8 @@ export class Checkpointer implements CommitHooks {
   private readonly worker: Worker
   private readonly exited: Promise<void>
   private closed = false
+  // True while a group commit waits for `released`: the thread is referenced meanwhile.
+  private waited = false
 
   constructor(
     file: string,
@@ -65,12 +67,15 @@ export class Checkpointer implements CommitHooks {
       if (failed || this.closed) return
       failed = true
       Atomics.store(this.cells, Cell.Hold, 0)
+      this.stopWaiting()
       handlers.failed(reason)
       handlers.released()
     }
     this.worker.on('message', (message: FromCheckpointer) => {
-      if (message.kind === 'released') handlers.released()
-      else fail(message.message)
+      if (message.kind === 'released') {
+        this.stopWaiting()
+        handlers.released()
+      } else fail(message.message)
     })
     this.worker.on('error', (error) => fail(error.message))
     this.exited = new Promise((resolve) =>
@@ -86,7 +91,20 @@ export class Checkpointer implements CommitHooks {
 
   /** True while the thread holds writers back; the thread reports `released` after. */
   holding(): boolean {
-    return Atomics.load(this.cells, Cell.Hold) === 1
+    if (Atomics.load(this.cells, Cell.Hold) === 0) return false
+    // Writes now wait for the thread's message. Unreferenced, the thread would let a process
+    // with nothing else to do exit before they commit, and their promises would never settle.
+    if (!this.waited && !this.closed) {
+      this.waited = true
+      this.worker.ref()
+    }
+    return true
+  }
+
+  private stopWaiting(): void {
+    if (!this.waited) return
+    this.waited = false
+    if (!this.closed) this.worker.unref()
   }
 
   committed(): void {
