@@ -1,3 +1,4 @@
+import { DocumentTooLarge } from './bounded-fetch.ts'
 import type { FetchLike } from './options.ts'
 
 /** The metadata could not be read: the caller answers 503 and tries again at the next request. */
@@ -38,7 +39,8 @@ export async function discoverJwksUri(issuer: string, fetchImpl: FetchLike, time
         signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (cause) {
-      throw new DiscoveryError(`issuer metadata ${url.href}: no answer`, { cause })
+      const what = cause instanceof DocumentTooLarge ? 'too large' : 'no answer'
+      throw new DiscoveryError(`issuer metadata ${url.href}: ${what}`, { cause })
     }
     if (response.status === 404) {
       await response.body?.cancel()

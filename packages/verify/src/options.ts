@@ -1,3 +1,5 @@
+import { boundedFetch } from './bounded-fetch.ts'
+
 /** The asymmetric JWS algorithms a verifier may accept. `none` and the HMAC ones never: a
  * resource server holds no shared secret, and accepting HS256 would let anyone sign with the
  * public key (RFC 8725 §2.1, §3.1). */
@@ -93,7 +95,10 @@ export interface VerifierOptions {
   jwksCooldown?: number
   /** Seconds to wait for the metadata or the JWKS before answering 503. Default 5. */
   timeout?: number
-  /** The fetch used for metadata and keys. Default: the global `fetch`. */
+  /**
+   * The fetch used for metadata and keys. Default: the global `fetch`. Either way, an answer
+   * larger than 256 KiB is refused (503), not read on.
+   */
   fetch?: FetchLike
   /** The clock that `exp` and `nbf` are checked against. Default: the system clock. */
   clock?: Clock
@@ -165,7 +170,7 @@ export function resolveOptions(options: VerifierOptions): Settings {
     cacheMaxAgeMs: seconds(options.jwksCacheMaxAge, 300, 'jwksCacheMaxAge') * 1000,
     cooldownMs: seconds(options.jwksCooldown, 10, 'jwksCooldown') * 1000,
     timeoutMs: Math.round(seconds(options.timeout, 5, 'timeout') * 1000),
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: boundedFetch(options.fetch ?? ((input, init) => fetch(input, init))),
     clock: options.clock,
   }
 }

@@ -224,3 +224,68 @@ test('an issuer key jose will not use (RSA under 2048 bits) is a fault of the is
     await new Promise((resolve) => server.close(resolve))
   }
 })
+
+test('an endless or oversized metadata document or key set is cut off at 256 KiB: 503, not memory held until the timeout', async () => {
+  const issuer = await startIssuer()
+  const limit = 256 * 1024
+  // What answers in front of the issuer: `endless` streams whitespace (valid JSON so far) until
+  // the reader hangs up; `padded` sends the real document behind `padding` bytes of it.
+  let endless: string | undefined
+  let padding = 0
+  let sent = 0
+  const front = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    if (path === endless) {
+      const chunk = Buffer.alloc(64 * 1024, 0x20)
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length
+      }
+      res.on('drain', pump)
+      pump()
+      return
+    }
+    const real = await fetch(`${issuer.issuer}${path}`)
+    const body = (await real.text()).replaceAll(issuer.issuer, base)
+    const padded = ' '.repeat(padding) + body
+    res.writeHead(real.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(padded),
+    })
+    res.end(padded)
+  })
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(front.address() as AddressInfo).port}`
+  const cause = (error: unknown) => {
+    assert.ok(error instanceof VerifyError)
+    assert.equal(error.code, 'temporarily_unavailable')
+    let inner: unknown = error
+    while (inner instanceof Error && inner.name !== 'DocumentTooLarge') inner = inner.cause
+    return inner instanceof Error ? inner.message : `no DocumentTooLarge in ${String(error.cause)}`
+  }
+  try {
+    const token = await issuer.sign({ iss: base })
+    // Without the cut-off these would wait out the 20 s timeout with the answer piling up.
+    for (const path of [METADATA, JWKS]) {
+      endless = path
+      sent = 0
+      const verifier = createVerifier({ issuer: base, audience: AUDIENCE, timeout: 20 })
+      const error = await verifier.verify(token).catch((e: unknown) => e)
+      assert.match(cause(error), /answered more than 262144 bytes/, path)
+      await until(() => sent < 4 * limit, `the ${path} stream stopped`)
+    }
+    // Declared too large: refused before its body is read.
+    endless = undefined
+    padding = limit
+    const declared = createVerifier({ issuer: base, audience: AUDIENCE })
+    assert.match(cause(await declared.verify(token).catch((e: unknown) => e)), /more than/)
+    // Up to the limit is read: the metadata and the key set, each padded to just under it.
+    padding = limit - 4096
+    const verifier = createVerifier({ issuer: base, audience: AUDIENCE })
+    assert.equal(await code(verifier.verify(token)), 'accepted')
+  } finally {
+    front.closeAllConnections()
+    await new Promise((resolve) => front.close(resolve))
+    await issuer.stop()
+  }
+})
