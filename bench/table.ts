@@ -86,7 +86,11 @@ export function verdictCell(ratios: readonly number[], target: number, hadErrors
   const middle = median(ratios)
   if (middle === undefined) return DASH
   if (hadErrors) return 'errors'
-  return middle >= target ? 'met' : 'MISSED'
+  if (middle >= target) return 'met'
+  // A median just under the line prints as the line itself (0.9495 as 0.95×): the verdict shows
+  // it cut, not rounded, to three digits, which never reads as the line.
+  if (fmt(middle, 2, 2) !== fmt(target, 2, 2)) return 'MISSED'
+  return `MISSED (${(Math.floor(middle * 1000) / 1000).toFixed(3)}×)`
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   parseAlg,
   publicJwks,
 } from './servers/jwt.ts'
-import { alignColumns, fmt, ratioCell } from './table.ts'
+import { alignColumns, fmt, ratioCell, verdictCell } from './table.ts'
 
 export const VERIFIER_TARGET = 0.8
 
@@ -180,7 +180,7 @@ function render(
     fmt(r.joseOps, 0),
     fmt(r.verifierOps, 0),
     ratioCell(r.ratios),
-    r.met ? 'met' : 'MISSED',
+    verdictCell(r.ratios, VERIFIER_TARGET, false),
   ])
   return [
     `Verifier vs bare jose.jwtVerify(token, publicKey, {issuer, audience}) — in process, ${s.tokens} distinct tokens, ` +

@@ -44,6 +44,9 @@ test('a re-based signer never goes back to a time it has used', () => {
 test('a verdict reads the median, and runs with errors get none', () => {
   assert.equal(verdictCell([0.88, 0.91, 0.93], 0.9, false), 'met')
   assert.equal(verdictCell([0.88, 0.89, 0.93], 0.9, false), 'MISSED')
+  // Printed as 0.90× and 0.95×, these medians would read as met: the verdict shows three digits.
+  assert.equal(verdictCell([0.8962, 0.8971, 0.93], 0.9, false), 'MISSED (0.897×)')
+  assert.equal(verdictCell([0.9499], 0.95, false), 'MISSED (0.949×)')
   // A rate-limited server answers nothing in some rounds and anything in others.
   assert.equal(verdictCell([0, 1.59, 1.04], 0.9, true), 'errors')
   assert.equal(verdictCell([], 0.9, false), '—')
