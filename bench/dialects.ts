@@ -185,8 +185,9 @@ async function registerClients(common: string[]) {
     create('bench-imported', [
       '--client-id',
       'bench-imported',
-      '--client-secret',
-      randomBytes(24).toString('base64url'),
+      // Joined to its flag: a base64url secret starts with a dash one time in 64, and a lone
+      // value that starts with a dash is refused as a missing value.
+      `--client-secret=${randomBytes(24).toString('base64url')}`,
     ]),
     runCli([
       'clients',

@@ -145,6 +145,25 @@ describe('the CLI against a running server on the same storage', () => {
     assert.equal(await tokenStatus(c.client_id, rotated.client_secret), 200)
   })
 
+  test('an imported id and secret work as given, a secret that starts with a dash joined to its flag', async () => {
+    // A base64url secret starts with a dash one time in 64; given apart from its flag it is refused.
+    const secret = '-Xk2_imported-from-the-old-vendor'
+    const refused = await cli(['clients', 'create', '--name', 'imp', '--client-secret', secret], dataDir)
+    assert.equal(refused.code, 1)
+    assert.match(
+      refused.stderr,
+      /--client-secret needs a value \(one that starts with a dash goes as --client-secret=-…\)/,
+    )
+    const c = await cliJson(
+      ['clients', 'create', '--name', 'imp', '--client-id', 'imported-dash', `--client-secret=${secret}`],
+      dataDir,
+    )
+    assert.equal(c.client_id, 'imported-dash')
+    assert.equal(c.client_secret, secret)
+    assert.equal(await tokenStatus('imported-dash', secret), 200)
+    assert.equal(await tokenStatus('imported-dash', secret.slice(1)), 401)
+  })
+
   test("service-keys delete revokes one key within one second; the client's others keep working", async () => {
     const c = await cliJson(
       ['clients', 'create', '--name', 'services', '--public', '--grant', 'servicekey', '--scope', 's.read'],
