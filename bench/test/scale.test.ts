@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { LoadResult } from '../load.ts'
+import { emptyMeasured } from '../rounds.ts'
+import { renderScaleTable, type ScaleRow } from '../scale.ts'
+
+function row(registered: number, driven: number, baseline: boolean, rates: number[]): ScaleRow {
+  const runs = rates.map(
+    (rps): LoadResult => ({
+      rps,
+      p50Ms: 5,
+      p99Ms: 12,
+      requests: rps * 3,
+      errors: 0,
+      detail: { non2xx: 0, socket: 0, timeouts: 0, invalidBody: 0 },
+      durationSec: 3,
+    }),
+  )
+  const seed = {
+    count: registered - 1,
+    inserted: registered - 1,
+    already_seeded: 0,
+    seconds: 50,
+    per_second: 20_000,
+    database_bytes: 2 ** 28,
+  }
+  return {
+    ...emptyMeasured(),
+    runs,
+    alg: 'ES256',
+    setup: `${registered} clients`,
+    registered,
+    driven,
+    baseline,
+    seed,
+  }
+}
+
+test('the large server driven over as few ids as the baseline is still held against it', () => {
+  // `--spread 10`: both servers see ten ids; only the registered count tells them apart.
+  const table = renderScaleTable(
+    [row(11, 10, true, [8000, 8000, 8000]), row(1_000_001, 10, false, [7000, 7400, 7200])],
+    'heading',
+  ).split('\n')
+  const large = table.find((line) => line.includes('1,000,001'))
+  assert.ok(large)
+  assert.match(large, /0\.90× \(0\.88–0\.93\)\s+met$/)
+  const small = table.find((line) => /^ES256\s+11\s/.test(line))
+  assert.match(small ?? '', /—\s+baseline$/)
+  assert.ok(table.some((line) => line.startsWith('seeding (not in the timings): 1,000,000 clients')))
+})
