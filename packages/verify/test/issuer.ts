@@ -27,6 +27,8 @@ export interface TestIssuer {
   sign(claims?: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>
   /** Publishes a new key and signs with it from now on; the old one stays published. */
   rotate(alg?: TestAlg): Promise<Key>
+  /** Stops publishing a key, as an issuer does with a key it no longer trusts. */
+  withdraw(kid: string): void
   /** What the issuer answers: normally, with 500s, or (for metadata) 404s. */
   mode: 'up' | 'error' | 'no-metadata'
   /** Overrides of the metadata document. */
@@ -80,6 +82,12 @@ export async function startIssuer(
       keys.push(key)
       state.current = key
       return key
+    },
+    withdraw(kid) {
+      keys.splice(
+        keys.findIndex((k) => k.kid === kid),
+        1,
+      )
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -107,6 +107,56 @@ test('an unknown kid fetches the keys again, at most once per cooldown (a `keys 
   }
 })
 
+test('a key the issuer withdraws stops verifying once the set without it is fetched, on an unknown kid or in the background', async () => {
+  const issuer = await startIssuer()
+  try {
+    const onUnknownKid = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      jwksCooldown: 0.1,
+    })
+    const inBackground = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      jwksCacheMaxAge: 0.2,
+      jwksCooldown: 0.1,
+    })
+    const old = await issuer.sign()
+    // Twice each: the second is answered with the key the first was given.
+    for (const verifier of [onUnknownKid, inBackground]) {
+      assert.equal(await code(verifier.verify(old)), 'accepted')
+      assert.equal(await code(verifier.verify(old)), 'accepted')
+    }
+    const withdrawn = issuer.current.kid
+    await issuer.rotate()
+    issuer.withdraw(withdrawn)
+    await sleep(150)
+
+    assert.equal(
+      await code(onUnknownKid.verify(await issuer.sign())),
+      'accepted',
+      'the new kid fetched the set',
+    )
+    assert.equal(await code(onUnknownKid.verify(old)), 'invalid_token')
+
+    await sleep(100)
+    const fetches = issuer.hits.get(JWKS) ?? 0
+    assert.equal(await code(inBackground.verify(old)), 'accepted', 'the refresh runs behind this request')
+    await until(() => issuer.hits.get(JWKS) === fetches + 1, 'the stale set is fetched again')
+    // The answer reaches jose a moment after the issuer counts the request.
+    let verdict = 'accepted'
+    for (let waited = 0; verdict === 'accepted' && waited < 3000; waited += 10) {
+      verdict = await code(inBackground.verify(old))
+      if (verdict === 'accepted') await sleep(10)
+    }
+    assert.equal(verdict, 'invalid_token')
+  } finally {
+    await issuer.stop()
+  }
+})
+
 test('the issuer down before any key was fetched: 503 temporarily_unavailable, then recovery', async () => {
   const issuer = await startIssuer()
   try {
