@@ -32,6 +32,27 @@ test('a generated secret checks synchronously, and a malformed hash never matche
   assert.equal(verifySecretFast('generated-secreT', stored), false)
   assert.equal(await verifySecret('anything', 'scrypt$broken'), false)
   assert.equal(await verifySecret('anything', 'bcrypt$2b$10$x'), false)
+  const [, salt, digest] = stored.split('$') as [string, string, string]
+  for (const broken of [
+    `s256$${salt}`,
+    `s256$${salt}$`,
+    `s256$${salt}$${digest.slice(0, -1)}`,
+    `s256$${salt}$${digest}A`,
+    `s256$${salt}$${digest}$${digest}`,
+    `s256$$${digest}`,
+  ])
+    assert.equal(verifySecretFast('generated-secret', broken), false, broken)
+})
+
+test('generated secrets check alike whatever their length and whichever hash came before', async () => {
+  const secrets = ['s', 'generated-secret', 'é✓'.repeat(20), 'x'.repeat(5000)]
+  const stored = await Promise.all(secrets.map((secret) => hashSecret(secret, 'generated')))
+  for (let round = 0; round < 2; round++) {
+    for (const [i, hash] of stored.entries()) {
+      for (const [j, secret] of secrets.entries())
+        assert.equal(verifySecretFast(secret, hash), i === j, `secret ${j} against hash ${i}`)
+    }
+  }
 })
 
 test('scrypt checks run one at a time, so wrong secrets cannot take the whole libuv pool', async () => {
