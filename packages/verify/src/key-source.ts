@@ -2,8 +2,11 @@ import {
   type CryptoKey,
   createRemoteJWKSet,
   customFetch,
+  type ExportedJWKSCache,
   type FlattenedJWSInput,
+  type JWKSCacheInput,
   type JWSHeaderParameters,
+  jwksCache,
   type RemoteJWKSet,
 } from 'jose'
 import { discoverJwksUri } from './discovery.ts'
@@ -17,7 +20,10 @@ const TOKEN_FAULTS: ReadonlySet<unknown> = new Set([
   'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
 ])
 
-export type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>
+export type KeyResolver = (
+  header: JWSHeaderParameters,
+  token: FlattenedJWSInput,
+) => CryptoKey | Promise<CryptoKey>
 
 /**
  * The issuer's signing keys, over jose's `createRemoteJWKSet`, which fetches them on first use
@@ -34,6 +40,11 @@ export class KeySource {
   private remote: RemoteJWKSet | undefined
   private connecting: Promise<RemoteJWKSet> | undefined
   private refreshAt = 0
+  // jose writes each key set it fetches here; a new set is a new object.
+  private readonly fetched: Partial<ExportedJWKSCache> = {}
+  // The keys jose chose from `keysOf`, by alg and kid: those two alone pick a compact JWS's key.
+  private readonly chosen = new Map<string, CryptoKey>()
+  private keysOf: unknown
 
   constructor(settings: Settings) {
     this.settings = settings
@@ -41,13 +52,25 @@ export class KeySource {
 
   /**
    * The jose key resolver: an arrow property, so jwtVerify takes it without a bind per call, and
-   * not async, so a warm call adds one promise (the `catch`) to jose's own.
+   * not async. A key jose has chosen before from the same set is answered in hand, so a warm call
+   * holds none of jose's three frames and promises of key selection across an await.
    */
   readonly resolve: KeyResolver = (header, token) => {
     const remote = this.remote
     if (remote === undefined) return this.connect().then((opened) => opened(header, token).catch(keyFailure))
     if (Date.now() >= this.refreshAt) this.refreshInBackground(remote)
-    return remote(header, token).catch(keyFailure)
+    if (this.keysOf !== this.fetched.jwks) {
+      this.chosen.clear()
+      this.keysOf = this.fetched.jwks
+    }
+    const id = typeof header.kid === 'string' ? `${header.alg} ${header.kid}` : undefined
+    const known = id === undefined ? undefined : this.chosen.get(id)
+    if (known !== undefined) return known
+    const set = this.keysOf
+    return remote(header, token).then((key) => {
+      if (id !== undefined && set === this.fetched.jwks) this.chosen.set(id, key)
+      return key
+    }, keyFailure)
   }
 
   /** Discovers the JWKS and fetches it now; rejects with `temporarily_unavailable` if it cannot. */
@@ -82,6 +105,7 @@ export class KeySource {
       cooldownDuration: s.cooldownMs,
       cacheMaxAge: Number.POSITIVE_INFINITY,
       [customFetch]: s.fetch,
+      [jwksCache]: this.fetched as JWKSCacheInput,
     })
     this.refreshAt = Date.now() + s.cacheMaxAgeMs
     return this.remote

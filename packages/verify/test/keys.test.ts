@@ -155,6 +155,38 @@ test('a key the issuer withdraws stops verifying once the set without it is fetc
   }
 })
 
+test('a key replaced under the same kid: once the new set is fetched, the old key is not answered from memory', async () => {
+  const issuer = await startIssuer({ alg: 'RS256' })
+  try {
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwksUri: issuer.jwksUri,
+      jwksCacheMaxAge: 0.2,
+      jwksCooldown: 0.1,
+    })
+    const old = await issuer.sign()
+    assert.equal(await code(verifier.verify(old)), 'accepted')
+    assert.equal(await code(verifier.verify(old)), 'accepted')
+
+    const { kid } = issuer.current
+    issuer.withdraw(kid)
+    const next = await issuer.rotate()
+    next.kid = kid
+    next.jwk.kid = kid
+    const fresh = await issuer.sign()
+    await sleep(250)
+    const fetches = issuer.hits.get(JWKS) ?? 0
+    await code(verifier.verify(old))
+    await until(() => issuer.hits.get(JWKS) === fetches + 1, 'the stale set is fetched again')
+    await until(async () => (await code(verifier.verify(fresh))) === 'accepted', 'the new key verifies')
+    assert.equal(await code(verifier.verify(old)), 'invalid_token')
+    assert.equal(await code(verifier.verify(fresh)), 'accepted')
+  } finally {
+    await issuer.stop()
+  }
+})
+
 test('the issuer down before any key was fetched: 503 temporarily_unavailable, then recovery', async () => {
   const issuer = await startIssuer()
   try {
