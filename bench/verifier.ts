@@ -98,7 +98,7 @@ async function measure(
  * Verifies every token once, `concurrency` at a time, as the timed slices run them; rejects if one
  * fails. Not all at once: thousands in flight in a fresh process leave V8 allocating the promises and
  * frames that outlived them straight into the old generation (allocation-site pretenuring) for the
- * rest of its life, which slowed every later slice, bare jose's by about a sixth and the verifier's by
+ * rest of its life, which slowed every later slice, bare jose's by a tenth to a fifth and the verifier's by
  * about a quarter at RS256 (`--burst 2000`).
  */
 export async function verifyEach(
