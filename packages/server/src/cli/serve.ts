@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../config.ts'
 import type { Command } from './command.ts'
+import { applyServingV8Flags } from './v8-flags.ts'
 
 export const serveCommand: Command = {
   usage:
@@ -19,6 +20,7 @@ export const serveCommand: Command = {
     json: { type: 'boolean' },
   },
   async run(values, _positionals, output) {
+    applyServingV8Flags()
     const config = loadConfig({
       port: values.port as string | undefined,
       host: values.host as string | undefined,
