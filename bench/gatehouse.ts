@@ -116,9 +116,9 @@ export async function serveGatehouse(
   return { child, baseUrl, jwksUrl: `${baseUrl}/.well-known/jwks.json` }
 }
 
-export async function startGatehouse(alg: Alg, ctx: StartContext): Promise<Started> {
+export async function startGatehouse(alg: Alg, ctx: StartContext, label: string = alg): Promise<Started> {
   checkBuilt()
-  const files = gatehouseFiles(ctx.workDir, alg, alg)
+  const files = gatehouseFiles(ctx.workDir, label, alg)
   const created = parseClient(
     await runCli([
       'clients',
@@ -131,6 +131,6 @@ export async function startGatehouse(alg: Alg, ctx: StartContext): Promise<Start
       '--json',
     ]),
   )
-  const { child, baseUrl, jwksUrl } = await serveGatehouse(files, alg, ctx)
+  const { child, baseUrl, jwksUrl } = await serveGatehouse(files, label, ctx)
   return { child, request: tokenRequest(baseUrl, created.client_id, created.client_secret), jwksUrl }
 }

@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { checkBuilt, gatehouseFiles, parseClient, runCli, serveGatehouse } from './gatehouse.ts'
-import { detectDriver, runLoad, type TokenRequest, tokenRequest } from './load.ts'
+import { startGatehouse } from './gatehouse.ts'
+import { detectDriver, runLoad, type TokenRequest } from './load.ts'
 import { positive } from './options.ts'
 import { progress } from './rounds.ts'
 import { parseAlg } from './servers/jwt.ts'
@@ -41,27 +41,13 @@ const rounds = positive(values.rounds, 6, 'rounds')
 const duration = positive(values.duration, 4, 'duration')
 const driver = detectDriver()
 
-checkBuilt()
 const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-spike-'))
 const children: Child[] = []
 try {
   const start = async (label: string, nodeFlags: string[]): Promise<TokenRequest> => {
-    const files = gatehouseFiles(workDir, label, alg)
-    const client = parseClient(
-      await runCli([
-        'clients',
-        'create',
-        ...files.common,
-        '--name',
-        label,
-        '--scope',
-        'bench.read',
-        '--json',
-      ]),
-    )
-    const server = await serveGatehouse(files, label, { workDir, nodeFlags })
-    children.push(server.child)
-    return tokenRequest(server.baseUrl, client.client_id, client.client_secret)
+    const started = await startGatehouse(alg, { workDir, nodeFlags }, label)
+    children.push(started.child)
+    return started.request
   }
   const fresh = await start('fresh', [])
   const spiked = await start('spiked', values.pretenuring ? ['--allocation-site-pretenuring'] : [])
