@@ -28,12 +28,13 @@ export type KeyResolver = (
 /**
  * The issuer's signing keys, over jose's `createRemoteJWKSet`, which fetches them on first use
  * and again, at most once per cooldown, when a token names an unknown `kid` (a key rotated in
- * with `keys rotate --now`). Two things are added:
+ * with `keys rotate --now`). Three things are added:
  * - the JWKS location is discovered lazily from the issuer's metadata, and a failed discovery is
  *   retried at the next request rather than crashing the API;
  * - after `jwksCacheMaxAge` the keys are refreshed in the background (jose's own expiry is off,
  *   since it would refetch inline and, with the issuer down, fail requests it could still judge
- *   with the keys at hand).
+ *   with the keys at hand);
+ * - a key jose has chosen is answered from hand until jose stores another set.
  */
 export class KeySource {
   private readonly settings: Settings
