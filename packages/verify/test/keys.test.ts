@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { createVerifier, VerifyError } from '../src/index.ts'
-import { AUDIENCE, startIssuer } from './issuer.ts'
+import { AUDIENCE, startIssuer, type TestIssuer } from './issuer.ts'
 
 const METADATA = '/.well-known/oauth-authorization-server'
 const JWKS = '/.well-known/jwks.json'
@@ -18,6 +18,17 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     if (waited > 3000) assert.fail(`timed out waiting until ${what}`)
     await sleep(10)
   }
+}
+
+/** A verifier that refreshes its keys in the background every 200 ms, and refetches at most every 100 ms. */
+function refreshingEvery200ms(issuer: TestIssuer) {
+  return createVerifier({
+    issuer: issuer.issuer,
+    audience: AUDIENCE,
+    jwksUri: issuer.jwksUri,
+    jwksCacheMaxAge: 0.2,
+    jwksCooldown: 0.1,
+  })
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -116,13 +127,7 @@ test('a key the issuer withdraws stops verifying once the set without it is fetc
       jwksUri: issuer.jwksUri,
       jwksCooldown: 0.1,
     })
-    const inBackground = createVerifier({
-      issuer: issuer.issuer,
-      audience: AUDIENCE,
-      jwksUri: issuer.jwksUri,
-      jwksCacheMaxAge: 0.2,
-      jwksCooldown: 0.1,
-    })
+    const inBackground = refreshingEvery200ms(issuer)
     const old = await issuer.sign()
     // Twice each: the second is answered with the key the first was given.
     for (const verifier of [onUnknownKid, inBackground]) {
@@ -158,13 +163,7 @@ test('a key the issuer withdraws stops verifying once the set without it is fetc
 test('a key replaced under the same kid: once the new set is fetched, the old key is not answered from memory', async () => {
   const issuer = await startIssuer({ alg: 'RS256' })
   try {
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: AUDIENCE,
-      jwksUri: issuer.jwksUri,
-      jwksCacheMaxAge: 0.2,
-      jwksCooldown: 0.1,
-    })
+    const verifier = refreshingEvery200ms(issuer)
     const old = await issuer.sign()
     assert.equal(await code(verifier.verify(old)), 'accepted')
     assert.equal(await code(verifier.verify(old)), 'accepted')
@@ -222,13 +221,7 @@ test('no answer at all (connection refused) is 503 too, and prefetch says so', a
 test('after jwksCacheMaxAge the keys are refreshed in the background; with the issuer down the cached ones still serve', async () => {
   const issuer = await startIssuer()
   try {
-    const verifier = createVerifier({
-      issuer: issuer.issuer,
-      audience: AUDIENCE,
-      jwksUri: issuer.jwksUri,
-      jwksCacheMaxAge: 0.2,
-      jwksCooldown: 0.1,
-    })
+    const verifier = refreshingEvery200ms(issuer)
     await verifier.prefetch()
     assert.equal(issuer.hits.get(JWKS), 1)
     const token = await issuer.sign()
