@@ -90,9 +90,9 @@ export function seedClients(files: GatehouseFiles, count: number): Promise<SeedS
 }
 
 // Requests rotate over the given clients, one Basic header per request, continuing across runs.
-function spreadPlan(baseUrl: string, clients: SeededCredentials[]): () => Promise<CannonPlan> {
+export function spreadPlan(baseUrl: string, clients: SeededCredentials[]): CannonPlan {
   const template = tokenRequest(baseUrl, 'x', 'x')
-  const plan: CannonPlan = {
+  return {
     url: template.url,
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -103,7 +103,6 @@ function spreadPlan(baseUrl: string, clients: SeededCredentials[]): () => Promis
     },
     verifyBody: looksLikeTokenResponse,
   }
-  return async () => plan
 }
 
 function fetchSpread(baseUrl: string, clients: SeededCredentials[]) {
@@ -115,7 +114,7 @@ function fetchSpread(baseUrl: string, clients: SeededCredentials[]) {
   }
 }
 
-async function initialise(files: GatehouseFiles): Promise<void> {
+export async function initialiseDataDir(files: GatehouseFiles): Promise<void> {
   // Gatehouse creates the database, runs its migrations and makes the master key, as on a first real run.
   if (!existsSync(join(files.dataDir, 'gatehouse.db'))) {
     await runCli([
@@ -160,10 +159,10 @@ export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
   }
 
   progress(`${o.alg}: registering ${BASELINE_CLIENTS} clients`)
-  await initialise(small)
+  await initialiseDataDir(small)
   const smallSeed = await seedClients(small, BASELINE_CLIENTS)
   progress(`${o.alg}: registering ${o.count.toLocaleString('en-US')} clients in ${big.dataDir}`)
-  await initialise(big)
+  await initialiseDataDir(big)
   const bigSeed = await seedClients(big, o.count)
   progress(
     `${o.alg}: seeding took ${bigSeed.seconds} s (${bigSeed.inserted.toLocaleString('en-US')} new, ` +
@@ -200,9 +199,10 @@ export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
       seed: e.seed,
     }
     rows.push(row)
+    const plan = spreadPlan(server.baseUrl, e.clients)
     contenders.push({
       label: row.setup,
-      plan: spreadPlan(server.baseUrl, e.clients),
+      plan: async () => plan,
       fetchToken: fetchSpread(server.baseUrl, e.clients),
       jwksUrl: server.jwksUrl,
       result: row,

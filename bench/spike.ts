@@ -6,17 +6,21 @@
 // and the table gives each round's req/s and the spiked server's ratio to the fresh one.
 //
 // `gatehouse serve` turns V8's allocation-site pretenuring off (packages/server/src/cli/v8-flags.ts);
-// `--pretenuring` starts the spiked server with it on, as every server ran before.
+// `--pretenuring` starts the spiked server with it on, as every server ran before. `--clients N` gives each
+// server N seeded clients and drives every run over all of them, a request each in turn, so that the spike
+// also brings N first lookups at once (as a restart's clients would) instead of one client's requests.
 //
-//   npx node bench/spike.ts [--alg ES256] [--connections 2000] [--rounds 6] [--duration 4] [--pretenuring]
+//   npx node bench/spike.ts [--alg ES256] [--connections 2000] [--clients 1] [--rounds 6] [--duration 4] [--pretenuring]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startGatehouse } from './gatehouse.ts'
-import { detectDriver, runLoad, type TokenRequest } from './load.ts'
+import { gatehouseFiles, serveGatehouse, startGatehouse } from './gatehouse.ts'
+import { type CannonPlan, cannonPlan, detectDriver, runPlan } from './load.ts'
 import { positive } from './options.ts'
 import { progress } from './rounds.ts'
+import { initialiseDataDir, seedClients, spreadPlan } from './scale.ts'
+import { DEFAULT_SEED, seededClient, seededKey, spreadIndices } from './seeded.ts'
 import { parseAlg } from './servers/jwt.ts'
 import type { Child } from './spawn.ts'
 import { alignColumns, fmt, ratioCell } from './table.ts'
@@ -30,6 +34,7 @@ const { values } = parseArgs({
   options: {
     alg: { type: 'string', default: 'ES256' },
     connections: { type: 'string' },
+    clients: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
     pretenuring: { type: 'boolean', default: false },
@@ -37,6 +42,7 @@ const { values } = parseArgs({
 })
 const alg = parseAlg(values.alg)
 const spike = positive(values.connections, 2000, 'connections')
+const clients = positive(values.clients, 1, 'clients')
 const rounds = positive(values.rounds, 6, 'rounds')
 const duration = positive(values.duration, 4, 'duration')
 const driver = detectDriver()
@@ -44,28 +50,39 @@ const driver = detectDriver()
 const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-spike-'))
 const children: Child[] = []
 try {
-  const start = async (label: string, nodeFlags: string[]): Promise<TokenRequest> => {
-    const started = await startGatehouse(alg, { workDir, nodeFlags }, label)
-    children.push(started.child)
-    return started.request
+  const start = async (label: string, nodeFlags: string[]): Promise<CannonPlan> => {
+    if (clients === 1) {
+      const started = await startGatehouse(alg, { workDir, nodeFlags }, label)
+      children.push(started.child)
+      return cannonPlan(started.request)
+    }
+    const files = gatehouseFiles(workDir, label, alg)
+    await initialiseDataDir(files)
+    await seedClients(files, clients)
+    const server = await serveGatehouse(files, label, { workDir, nodeFlags })
+    children.push(server.child)
+    const key = seededKey(DEFAULT_SEED)
+    return spreadPlan(
+      server.baseUrl,
+      spreadIndices(clients, clients).map((i) => seededClient(key, i)),
+    )
   }
   const fresh = await start('fresh', [])
   const spiked = await start('spiked', values.pretenuring ? ['--allocation-site-pretenuring'] : [])
 
   for (let i = 1; i <= SPIKE_RUNS; i++) {
-    const run = await runLoad(driver, spiked, spike, SPIKE_SECONDS, workDir)
+    const run = await runPlan(driver, spiked, spike, SPIKE_SECONDS, workDir)
     progress(`spike ${i}/${SPIKE_RUNS}: ${spike} connections, ${fmt(run.rps, 0)} req/s, ${run.errors} errors`)
   }
-  for (const request of [fresh, spiked]) await runLoad(driver, request, CONNECTIONS, WARM_UP_SECONDS, workDir)
+  for (const plan of [fresh, spiked]) await runPlan(driver, plan, CONNECTIONS, WARM_UP_SECONDS, workDir)
 
   const body: string[][] = []
   const ratios: number[] = []
   for (let round = 1; round <= rounds; round++) {
     // Alternate which goes first, so neither always meets a warmer or cooler machine.
     const order = round % 2 === 1 ? [fresh, spiked] : [spiked, fresh]
-    const rps = new Map<TokenRequest, number>()
-    for (const request of order)
-      rps.set(request, (await runLoad(driver, request, CONNECTIONS, duration, workDir)).rps)
+    const rps = new Map<CannonPlan, number>()
+    for (const plan of order) rps.set(plan, (await runPlan(driver, plan, CONNECTIONS, duration, workDir)).rps)
     const ratio = rps.get(spiked)! / rps.get(fresh)!
     ratios.push(ratio)
     progress(`round ${round}/${rounds}: spiked ÷ fresh ${ratio.toFixed(3)}`)
@@ -75,6 +92,7 @@ try {
   console.log(
     [
       `Gatehouse started into a spike of ${spike} connections (${SPIKE_RUNS} × ${SPIKE_SECONDS} s, before anything else) ` +
+        (clients > 1 ? `over ${clients} clients in turn ` : '') +
         `against one that was not, ${alg}, ${driver}, ${CONNECTIONS} connections, ${rounds} rounds of ${duration} s` +
         (values.pretenuring ? '; the spiked server with --allocation-site-pretenuring' : ''),
       `node ${process.versions.node}, ${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { LoadResult } from '../load.ts'
 import { emptyMeasured } from '../rounds.ts'
-import { renderScaleTable, type ScaleRow } from '../scale.ts'
+import { renderScaleTable, type ScaleRow, spreadPlan } from '../scale.ts'
+import { seededClient, seededKey } from '../seeded.ts'
 
 function row(registered: number, driven: number, baseline: boolean, rates: number[]): ScaleRow {
   const runs = rates.map(
@@ -48,4 +49,20 @@ test('the large server driven over as few ids as the baseline is still held agai
   const small = table.find((line) => /^ES256\s+11\s/.test(line))
   assert.match(small ?? '', /—\s+baseline$/)
   assert.ok(table.some((line) => line.startsWith('seeding (not in the timings): 1,000,000 clients')))
+})
+
+test("a spread plan sends each given client's own Basic credentials, one header per request in turn", () => {
+  const key = seededKey('scale-test')
+  const clients = [0, 7, 42].map((i) => seededClient(key, i))
+  const plan = spreadPlan('http://127.0.0.1:9', clients)
+  assert.equal(plan.url, 'http://127.0.0.1:9/oauth/token')
+  assert.equal(plan.rotate?.header, 'authorization')
+  const sent = plan.rotate!.values.map((value) => {
+    const [scheme, encoded] = value.split(' ')
+    assert.equal(scheme, 'Basic')
+    const [id, secret] = Buffer.from(encoded!, 'base64').toString('utf8').split(':')
+    return { clientId: decodeURIComponent(id!), clientSecret: decodeURIComponent(secret!) }
+  })
+  assert.deepEqual(sent, clients)
+  assert.match(plan.body ?? '', /grant_type=client_credentials/)
 })
