@@ -20,12 +20,16 @@ import { listOption, parseServer, positive } from './options.ts'
 import { emptyMeasured, measureRoundRobin, medianOfRuns, progress } from './rounds.ts'
 import {
   BASELINE_CLIENTS,
+  pairSummary,
   readAfterMemory,
   readIdleMemory,
   renderScaleTable,
   type ScaleRow,
+  type ScaleSeeding,
   type ScaleSetup,
-  startScale,
+  seedScale,
+  startScaleServers,
+  stopScaleServers,
 } from './scale.ts'
 import { ALGS, type Alg, parseAlg } from './servers/jwt.ts'
 import type { Started } from './spawn.ts'
@@ -37,7 +41,7 @@ import { verifySample } from './verify.ts'
 const USAGE = `usage: npm run bench -- [--quick] [--alg RS256,ES256,EdDSA] [--only gatehouse,oidc-provider,oauth2-server,floor]
                           [--driver wrk|autocannon] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC] [--keep-logs]
        npm run bench -- --dialects [--quick] [--alg …] [--connections 50] [--runs N] [--duration SEC] [--warmup SEC]
-       npm run bench -- --clients 1000000 [--spread 10000] [--seeded-data DIR] [--quick] [--alg ES256] [--driver …] …
+       npm run bench -- --clients 1000000 [--spread 10000] [--pairs 3] [--seeded-data DIR] [--quick] [--alg ES256] [--driver …] …
        npm run bench -- --verifier [--quick] [--alg …] [--rounds N] [--slice MS] [--concurrency N]
        npm run bench -- --instructions [--quick] [--alg …] [--only …] [--requests N] [--warmup N] [--concurrency N]`
 
@@ -63,6 +67,8 @@ interface Settings {
   // --clients: how many clients to register, and over how many distinct ids the load rotates.
   clients: number
   spread: number
+  // --clients: how many fresh pairs of servers run the rounds, one pair after the other.
+  pairs: number
   seededData?: string
   algs: Alg[]
   servers: ServerName[]
@@ -91,6 +97,7 @@ function parseSettings(argv: string[]): Settings {
       dialects: { type: 'boolean', default: false },
       clients: { type: 'string' },
       spread: { type: 'string' },
+      pairs: { type: 'string' },
       'seeded-data': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -103,11 +110,13 @@ function parseSettings(argv: string[]): Settings {
     throw new Error('--dialects and --clients are separate modes')
   const mode: Mode = values.dialects ? 'dialects' : values.clients !== undefined ? 'clients' : 'peers'
   if (mode !== 'peers' && values.only !== undefined) throw new Error('--only belongs to the peer table')
+  if (mode !== 'clients' && values.pairs !== undefined) throw new Error('--pairs belongs to --clients')
   const driver = values.driver ?? detectDriver()
   if (driver !== 'wrk' && driver !== 'autocannon') throw new Error('--driver must be wrk or autocannon')
   const quick = values.quick
   // Peers: 5 runs x 3 s after a 3 s warm-up: 12 server/alg pairs must fit in five minutes on two cores.
-  // Dialects: 15 endpoint/alg pairs, so 4 runs x 3 s after 2 s. Clients: 2 servers, one alg by default.
+  // Dialects: 15 endpoint/alg pairs, so 4 runs x 3 s after 2 s. Clients: 2 servers, one alg by default,
+  // the runs repeated on each of --pairs fresh pairs of server processes.
   // More, shorter rounds rather than fewer long ones: the paired ratios' median is what the verdicts read,
   // and on a shared machine one round in three can be off by a tenth.
   const defaults = {
@@ -119,6 +128,7 @@ function parseSettings(argv: string[]): Settings {
     mode,
     clients: Math.round(positive(values.clients, 1_000_000, 'clients')),
     spread: Math.round(positive(values.spread, 10_000, 'spread')),
+    pairs: Math.round(positive(values.pairs, quick ? 1 : 3, 'pairs')),
     ...(values['seeded-data'] === undefined ? {} : { seededData: values['seeded-data'] }),
     algs: mode === 'clients' && values.alg === undefined ? ['ES256'] : listOption(values.alg, ALGS, parseAlg),
     servers: listOption(values.only, SERVER_NAMES, parseServer),
@@ -377,18 +387,19 @@ async function runDialects(s: Settings, loadAtStart: number, workDir: string): P
 async function runClients(s: Settings, loadAtStart: number, workDir: string): Promise<number> {
   progress(
     `bench --clients ${s.clients}: ${s.algs.join(', ')}; 10 vs ${s.clients} registered clients, load over ` +
-      `${Math.min(s.spread, s.clients)} ids; ${s.driver}, ${s.connections} connections, warm-up ${s.warmupSec} s, ` +
-      `${s.runs} × ${s.durationSec} s per server, plus seeding`,
+      `${Math.min(s.spread, s.clients)} ids; ${s.driver}, ${s.connections} connections, ${s.pairs} pairs of servers, ` +
+      `each: warm-up ${s.warmupSec} s, ${s.runs} × ${s.durationSec} s per server; plus seeding`,
   )
   const startedAt = Date.now()
   let seedingSec = 0
   const rows: ScaleRow[] = []
   for (const [i, alg] of s.algs.entries()) {
     const tag = `[${i + 1}/${s.algs.length}] ${alg}`
+    let seeding: ScaleSeeding | undefined
     let setup: ScaleSetup | undefined
     try {
       const before = Date.now()
-      setup = await startScale({
+      seeding = await seedScale({
         alg,
         count: s.clients,
         spread: s.spread,
@@ -396,28 +407,35 @@ async function runClients(s: Settings, loadAtStart: number, workDir: string): Pr
         ...(s.seededData === undefined ? {} : { seededData: s.seededData }),
       })
       seedingSec += (Date.now() - before) / 1000
-      readIdleMemory(setup)
-      await measureRoundRobin(setup.contenders, alg, { ...s, workDir }, tag)
-      readAfterMemory(setup)
-      rows.push(...setup.rows)
+      for (let pair = 1; pair <= s.pairs; pair++) {
+        setup = await startScaleServers(seeding, workDir, pair)
+        readIdleMemory(setup)
+        const from = seeding.rows[0]?.runs.length ?? 0
+        await measureRoundRobin(setup.contenders, alg, { ...s, workDir }, `${tag} pair ${pair}/${s.pairs}`)
+        readAfterMemory(setup)
+        progress(`${tag} pair ${pair}/${s.pairs}: ${pairSummary(seeding.rows, from)}`)
+        await stopScaleServers(setup)
+        setup = undefined
+      }
+      rows.push(...seeding.rows)
     } catch (err) {
       const message = (err as Error).message
       progress(`${tag} FAILED: ${message}`)
-      rows.push(...(setup?.rows ?? []))
-      for (const row of setup?.rows ?? []) {
+      rows.push(...(seeding?.rows ?? []))
+      for (const row of seeding?.rows ?? []) {
         row.status = 'failed'
         row.note = message.split('\n')[0]
       }
     } finally {
-      await Promise.all(setup?.servers.map((server) => server.child.stop()) ?? [])
+      if (setup) await stopScaleServers(setup)
     }
   }
   const totalSec = (Date.now() - startedAt) / 1000
   const heading =
     `Gatehouse with ${s.clients.toLocaleString('en-US')} registered clients vs ${BASELINE_CLIENTS} — SQLite, logs at info, ` +
-    `client_credentials + Basic, ${s.driver}, ${s.connections} connections, ${s.runs} × ${s.durationSec} s after ` +
-    `${s.warmupSec} s warm-up, round-robin (medians over the runs)\n${machineLine(loadAtStart, totalSec)} ` +
-    `(of which ${Math.round(seedingSec)} s registering clients and starting servers, ${Math.round(totalSec - seedingSec)} s measuring)`
+    `client_credentials + Basic, ${s.driver}, ${s.connections} connections, ${s.pairs} pairs of servers × ${s.runs} × ` +
+    `${s.durationSec} s after ${s.warmupSec} s warm-up each, round-robin (medians over the runs)\n${machineLine(loadAtStart, totalSec)} ` +
+    `(of which ${Math.round(seedingSec)} s registering clients, ${Math.round(totalSec - seedingSec)} s starting servers and measuring)`
   console.log(renderScaleTable(rows, heading))
   console.log(`\n${VERIFIER_LINE}`)
   writeResults('clients-latest.json', {

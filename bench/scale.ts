@@ -139,17 +139,25 @@ export interface ScaleOptions {
   seededData?: string
 }
 
+/** The two data dirs, seeded, and the rows their servers' runs add to, pair after pair. */
+export interface ScaleSeeding {
+  rows: ScaleRow[]
+  entries: { files: GatehouseFiles; label: string; clients: SeededCredentials[]; row: ScaleRow }[]
+}
+
 export interface ScaleSetup {
   rows: ScaleRow[]
   contenders: Contender[]
   servers: RunningGatehouse[]
 }
 
-export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
+export async function seedScale(o: ScaleOptions): Promise<ScaleSeeding> {
   checkBuilt()
   const key = seededKey(DEFAULT_SEED)
-  const small = gatehouseFiles(o.workDir, `${o.alg}-${BASELINE_CLIENTS}-clients`, o.alg)
-  const big = gatehouseFiles(o.workDir, `${o.alg}-${o.count}-clients`, o.alg)
+  const smallLabel = `${o.alg}-${BASELINE_CLIENTS}-clients`
+  const bigLabel = `${o.alg}-${o.count}-clients`
+  const small = gatehouseFiles(o.workDir, smallLabel, o.alg)
+  const big = gatehouseFiles(o.workDir, bigLabel, o.alg)
   if (o.seededData) {
     const dataDir = resolve(o.seededData)
     mkdirSync(dataDir, { recursive: true })
@@ -170,66 +178,101 @@ export async function startScale(o: ScaleOptions): Promise<ScaleSetup> {
       `database ${(bigSeed.database_bytes / 2 ** 20).toFixed(0)} MiB`,
   )
 
-  const smallClients = spreadIndices(BASELINE_CLIENTS, BASELINE_CLIENTS).map((i) => seededClient(key, i))
-  const bigClients = spreadIndices(o.count, o.spread).map((i) => seededClient(key, i))
-  const servers: RunningGatehouse[] = []
-  const rows: ScaleRow[] = []
-  const contenders: Contender[] = []
-  const entries = [
-    {
-      files: small,
-      label: `${o.alg}-${BASELINE_CLIENTS}-clients`,
-      seed: smallSeed,
-      clients: smallClients,
-      baseline: true,
-    },
-    { files: big, label: `${o.alg}-${o.count}-clients`, seed: bigSeed, clients: bigClients, baseline: false },
-  ]
-  for (const e of entries) {
-    const server = await serveGatehouse(e.files, e.label, { workDir: o.workDir, readyTimeoutMs: 120_000 })
-    servers.push(server)
-    const registered = e.seed.already_seeded + e.seed.inserted + 1
+  const entry = (
+    files: GatehouseFiles,
+    label: string,
+    seed: SeedSummary,
+    indices: number[],
+    baseline: boolean,
+  ) => {
+    const registered = seed.already_seeded + seed.inserted + 1
+    const clients = indices.map((i) => seededClient(key, i))
     const row: ScaleRow = {
       ...emptyMeasured(),
       alg: o.alg,
       setup: `${registered.toLocaleString('en-US')} clients`,
       registered,
-      driven: e.clients.length,
-      baseline: e.baseline,
-      seed: e.seed,
+      driven: clients.length,
+      baseline,
+      seed,
     }
-    rows.push(row)
-    const plan = spreadPlan(server.baseUrl, e.clients)
+    return { files, label, clients, row }
+  }
+  const entries = [
+    entry(small, smallLabel, smallSeed, spreadIndices(BASELINE_CLIENTS, BASELINE_CLIENTS), true),
+    entry(big, bigLabel, bigSeed, spreadIndices(o.count, o.spread), false),
+  ]
+  return { rows: entries.map((e) => e.row), entries }
+}
+
+/**
+ * A fresh pair of servers on the seeded data dirs, whose runs add to the seeding's rows. Each pair is new
+ * processes: two identical servers' ratio in this mode moved by a tenth from one pair to the next (0.91–1.09
+ * over pairs with ten clients each) while the rounds of one pair stayed close, so the verdict reads rounds
+ * over several pairs.
+ */
+export async function startScaleServers(
+  seeding: ScaleSeeding,
+  workDir: string,
+  pair: number,
+): Promise<ScaleSetup> {
+  const servers: RunningGatehouse[] = []
+  const contenders: Contender[] = []
+  for (const { files, label, clients, row } of seeding.entries) {
+    const server = await serveGatehouse(files, `${label}-pair-${pair}`, { workDir, readyTimeoutMs: 120_000 })
+    servers.push(server)
+    const plan = spreadPlan(server.baseUrl, clients)
     contenders.push({
       label: row.setup,
       plan: async () => plan,
-      fetchToken: fetchSpread(server.baseUrl, e.clients),
+      fetchToken: fetchSpread(server.baseUrl, clients),
       jwksUrl: server.jwksUrl,
       result: row,
       pid: server.child.pid,
       // One request per driven id before the warm-up, so the runs measure the steady state rather than first
       // lookups; pointless beyond the cache's capacity, where every request is a lookup anyway.
-      ...(e.clients.length > BASELINE_CLIENTS && e.clients.length <= CACHE_CAPACITY
-        ? { primeRequests: e.clients.length }
+      ...(clients.length > BASELINE_CLIENTS && clients.length <= CACHE_CAPACITY
+        ? { primeRequests: clients.length }
         : {}),
     })
   }
-  return { rows, contenders, servers }
+  return { rows: seeding.rows, contenders, servers }
 }
 
-// After the servers have settled: resident memory before any load, for comparison with after.
+/** What one pair of servers read: the large server's median ratio over the rounds from `from` on. */
+export function pairSummary(rows: ScaleRow[], from: number): string {
+  const base = rows.find((r) => r.baseline)
+  if (!base) return 'no baseline'
+  const since = (row: ScaleRow) => ({ ...row, runs: row.runs.slice(from) })
+  return rows
+    .filter((row) => row !== base)
+    .map((row) => `${row.setup} ÷ ${base.setup} ${ratioCell(comparedTo(since(row), since(base)).ratios)}`)
+    .join('; ')
+}
+
+export async function stopScaleServers(setup: ScaleSetup): Promise<void> {
+  await Promise.all(setup.servers.map((server) => server.child.stop()))
+}
+
+// After the servers have settled: resident memory before any load, for comparison with after. Over several
+// pairs of servers, each figure is the largest any pair read.
 export function readIdleMemory(setup: ScaleSetup): void {
   setup.servers.forEach((s, i) => {
     const row = setup.rows[i]
-    if (row) row.idle = memoryOf(s.child.pid)
+    if (row) row.idle = larger(row.idle, memoryOf(s.child.pid))
   })
 }
 
 export function readAfterMemory(setup: ScaleSetup): void {
   setup.servers.forEach((s, i) => {
     const row = setup.rows[i]
-    if (row) row.after = memoryOf(s.child.pid)
+    if (row) row.after = larger(row.after, memoryOf(s.child.pid))
   })
+}
+
+function larger(a: Memory | undefined, b: Memory | undefined): Memory | undefined {
+  if (!a || !b) return a ?? b
+  return { rssMiB: Math.max(a.rssMiB, b.rssMiB), peakMiB: Math.max(a.peakMiB, b.peakMiB) }
 }
 
 export function renderScaleTable(rows: ScaleRow[], heading: string): string {
@@ -271,9 +314,10 @@ export function renderScaleTable(rows: ScaleRow[], heading: string): string {
     '',
     `registered = clients in the store (seeded by bench/seed-clients.ts, plus the one \`gatehouse clients create\` that`,
     'initialised the data dir); ids driven = distinct client ids the load rotates over, one per request.',
-    `× 10 clients = median over the rounds of req/s ÷ the ${BASELINE_CLIENTS}-client server's req/s in the same round,`,
-    `and in brackets the range of the rounds; target: ${SCALE_TARGET}× or more, read on the median.`,
-    "RSS = the server process's VmRSS from /proc after start-up (idle) and after the runs; peak = VmHWM.",
+    `× 10 clients = median over the rounds of every pair of servers of req/s ÷ the ${BASELINE_CLIENTS}-client server's req/s`,
+    `in the same round, and in brackets the range of the rounds; target: ${SCALE_TARGET}× or more, read on the median.`,
+    "RSS = the server process's VmRSS from /proc after start-up (idle) and after the runs; peak = VmHWM; each the",
+    'largest of the pairs.',
     ...CPU_LEGEND,
   )
   for (const row of rows) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { LoadResult } from '../load.ts'
 import { emptyMeasured } from '../rounds.ts'
-import { renderScaleTable, type ScaleRow, spreadPlan } from '../scale.ts'
+import { pairSummary, renderScaleTable, type ScaleRow, spreadPlan } from '../scale.ts'
 import { seededClient, seededKey } from '../seeded.ts'
 
 function row(registered: number, driven: number, baseline: boolean, rates: number[]): ScaleRow {
@@ -65,4 +65,12 @@ test("a spread plan sends each given client's own Basic credentials, one header 
   })
   assert.deepEqual(sent, clients)
   assert.match(plan.body ?? '', /grant_type=client_credentials/)
+})
+
+test("a pair's summary reads only the rounds that pair ran", () => {
+  // Two pairs of two rounds each: the first pair's large server ran at 0.80 and 0.82 ×, the second's at 0.95 and 0.97 ×.
+  const small = row(11, 10, true, [10_000, 10_000, 10_000, 10_000])
+  const large = row(1_000_001, 10_000, false, [8_000, 8_200, 9_500, 9_700])
+  assert.equal(pairSummary([small, large], 0), '1000001 clients ÷ 11 clients 0.89× (0.80–0.97)')
+  assert.equal(pairSummary([small, large], 2), '1000001 clients ÷ 11 clients 0.96× (0.95–0.97)')
 })
