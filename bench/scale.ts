@@ -206,10 +206,9 @@ export async function seedScale(o: ScaleOptions): Promise<ScaleSeeding> {
 }
 
 /**
- * A fresh pair of servers on the seeded data dirs, whose runs add to the seeding's rows. Each pair is new
- * processes: two identical servers' ratio in this mode moved by a tenth from one pair to the next (0.91–1.09
- * over pairs with ten clients each) while the rounds of one pair stayed close, so the verdict reads rounds
- * over several pairs.
+ * A fresh pair of servers on the seeded data dirs, whose runs add to the seeding's rows. One pair of processes
+ * is one sample: two identical servers' ratio in this mode once moved by a tenth from one pair to the next
+ * (0.91–1.09) while the rounds of each pair stayed close, so the verdict reads the rounds of several pairs.
  */
 export async function startScaleServers(
   seeding: ScaleSeeding,
