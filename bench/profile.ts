@@ -5,21 +5,27 @@
 // the rows' own say what each row adds to the first, function by function. Sampling costs the server some
 // speed, so read the figures against each other, not as absolute costs.
 //
+// `--clients N` compares the two servers of `npm run bench -- --clients N` instead: ten clients, and N seeded
+// clients driven over `--spread` ids.
+//
 //   npx node bench/profile.ts [--alg EdDSA] [--rows standard,signature] [--duration 8] [--top 25] [--keep DIR]
+//   npx node bench/profile.ts --alg ES256 --clients 20000 [--spread 10000]
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Dialect, startDialectServer } from './dialects.ts'
-import { detectDriver, runPlan } from './load.ts'
+import { type CannonPlan, detectDriver, runCannon, runPlan } from './load.ts'
 import { positive } from './options.ts'
 import { progress } from './rounds.ts'
+import { seedScale, startScaleServer } from './scale.ts'
 import type { Alg } from './servers/jwt.ts'
 import { alignColumns, fmt } from './table.ts'
 import { insideRun, requestsCounted, rowOptions } from './window.ts'
 
 const USAGE =
-  'usage: npx node bench/profile.ts [--alg EdDSA] [--rows standard,signature] [--duration 8] [--top 25] [--keep DIR]'
+  'usage: npx node bench/profile.ts [--alg EdDSA] [--rows standard,signature | --clients 20000 [--spread 10000]]\n' +
+  '                                 [--duration 8] [--top 25] [--keep DIR]'
 const CONNECTIONS = 50
 const WARMUP_SEC = 2
 const SAMPLING_US = 200
@@ -68,32 +74,48 @@ function mainThreadProfile(dir: string, pid: number): CpuProfile {
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
 
 interface RowProfile {
-  row: Dialect
+  row: string
   perRequest: Map<string, number>
   rps: number
 }
 
-async function profileRow(alg: Alg, row: Dialect, duration: number, keep?: string): Promise<RowProfile> {
+/** A server started under the profiler, with what drives it. */
+interface Profiled {
+  baseUrl: string
+  pid: number
+  // A fresh plan per run, as the bench's rounds take them: signed bodies and refresh chains are single-use.
+  plan: () => Promise<CannonPlan>
+  // Requests to send before the warm-up (one per client id, so that lookups are warm).
+  prime?: number
+  stop: () => Promise<void>
+}
+
+async function profileRow(
+  label: string,
+  duration: number,
+  keep: string | undefined,
+  start: (workDir: string, nodeFlags: string[]) => Promise<Profiled>,
+): Promise<RowProfile> {
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'))
   const dir = join(workDir, 'profiles')
   try {
-    const server = await startDialectServer(alg, workDir, CONNECTIONS, {
-      nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${SAMPLING_US}`],
-    })
-    const { baseUrl } = server.gatehouse
-    const pid = server.gatehouse.child.pid
-    const contender = server.contenders.find((c) => c.dialect === row)!
+    const server = await start(workDir, [
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      `--cpu-prof-interval=${SAMPLING_US}`,
+    ])
     let measured: { requests: number; fromUs: number; toUs: number; rps: number }
     try {
-      progress(`${alg} ${row}: warm-up`)
-      await runPlan('wrk', await contender.plan(), CONNECTIONS, WARMUP_SEC, workDir)
-      progress(`${alg} ${row}: ${duration} s under the profiler`)
-      const run = runPlan('wrk', await contender.plan(), CONNECTIONS, duration, workDir)
+      if (server.prime) await runCannon(await server.plan(), CONNECTIONS, 0, server.prime)
+      progress(`${label}: warm-up`)
+      await runPlan('wrk', await server.plan(), CONNECTIONS, WARMUP_SEC, workDir)
+      progress(`${label}: ${duration} s under the profiler`)
+      const run = runPlan('wrk', await server.plan(), CONNECTIONS, duration, workDir)
       const { before, after, result } = await insideRun(run, duration, async () => ({
-        requests: await requestsCounted(baseUrl),
+        requests: await requestsCounted(server.baseUrl),
         us: monotonicUs(),
       }))
-      if (result.errors > 0) throw new Error(`${row}: ${result.errors} errors in the run`)
+      if (result.errors > 0) throw new Error(`${label}: ${result.errors} errors in the run`)
       measured = {
         requests: after.requests - before.requests,
         fromUs: before.us,
@@ -102,14 +124,57 @@ async function profileRow(alg: Alg, row: Dialect, duration: number, keep?: strin
       }
     } finally {
       // The profile is written as the process exits.
-      await server.gatehouse.child.stop()
+      await server.stop()
     }
-    if (keep) cpSync(dir, join(keep, `${alg}-${row}`), { recursive: true })
-    const self = selfTimes(mainThreadProfile(dir, pid), measured.fromUs, measured.toUs)
+    if (keep) cpSync(dir, join(keep, label.replace(/[^\w-]+/g, '-')), { recursive: true })
+    const self = selfTimes(mainThreadProfile(dir, server.pid), measured.fromUs, measured.toUs)
     const perRequest = new Map([...self].map(([name, us]) => [name, us / measured.requests]))
-    return { row, perRequest, rps: measured.rps }
+    return { row: label, perRequest, rps: measured.rps }
   } finally {
     rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
+/** A dialect's row: a Gatehouse of its own with the dialect clients registered, driven at that dialect. */
+function dialectRow(alg: Alg, row: Dialect) {
+  return async (workDir: string, nodeFlags: string[]): Promise<Profiled> => {
+    const server = await startDialectServer(alg, workDir, CONNECTIONS, { nodeFlags })
+    const contender = server.contenders.find((c) => c.dialect === row)!
+    return {
+      baseUrl: server.gatehouse.baseUrl,
+      pid: server.gatehouse.child.pid,
+      plan: contender.plan,
+      stop: () => server.gatehouse.child.stop(),
+    }
+  }
+}
+
+/**
+ * The two rows of `npm run bench -- --clients`: ten clients, and `count` seeded clients driven over `spread`
+ * ids, each seeded into a data dir of the row's own, the larger primed with one request per id.
+ */
+async function clientRows(alg: Alg, count: number, spread: number, duration: number, keep?: string) {
+  const seedDir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-seeded-'))
+  try {
+    const seeding = await seedScale({ alg, count, spread, workDir: seedDir })
+    const rows: RowProfile[] = []
+    for (const entry of seeding.entries) {
+      rows.push(
+        await profileRow(entry.row.setup, duration, keep, async (workDir, nodeFlags) => {
+          const { server, contender } = await startScaleServer(entry, { workDir, nodeFlags }, 'profiled')
+          return {
+            baseUrl: server.baseUrl,
+            pid: server.child.pid,
+            plan: contender.plan,
+            ...(contender.primeRequests ? { prime: contender.primeRequests } : {}),
+            stop: () => server.child.stop(),
+          }
+        }),
+      )
+    }
+    return rows
+  } finally {
+    rmSync(seedDir, { recursive: true, force: true })
   }
 }
 
@@ -164,7 +229,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       alg: { type: 'string', default: 'EdDSA' },
-      rows: { type: 'string', default: 'standard,signature' },
+      rows: { type: 'string' },
+      clients: { type: 'string' },
+      spread: { type: 'string' },
       duration: { type: 'string', default: '8' },
       top: { type: 'string', default: '25' },
       keep: { type: 'string' },
@@ -175,11 +242,19 @@ async function main(): Promise<void> {
     console.log(USAGE)
     return
   }
-  const { alg, rows, duration } = rowOptions(values, 8)
+  if (values.clients !== undefined && values.rows !== undefined)
+    throw new Error('--rows and --clients are separate comparisons: give one of them')
+  const { alg, rows, duration } = rowOptions({ ...values, rows: values.rows ?? 'standard,signature' }, 8)
   const top = Math.round(positive(values.top, 25, 'top'))
   if (detectDriver() !== 'wrk') throw new Error('bench/profile.ts drives with wrk: apt-get install -y wrk')
   const profiles: RowProfile[] = []
-  for (const row of rows) profiles.push(await profileRow(alg, row, duration, values.keep))
+  if (values.clients !== undefined) {
+    const count = Math.round(positive(values.clients, 20_000, 'clients'))
+    const spread = Math.round(positive(values.spread, 10_000, 'spread'))
+    profiles.push(...(await clientRows(alg, count, spread, duration, values.keep)))
+  } else {
+    for (const row of rows) profiles.push(await profileRow(row, duration, values.keep, dialectRow(alg, row)))
+  }
   console.log(renderProfiles(alg, profiles, top, duration))
   if (values.keep) console.log(`\nProfiles (every thread's) kept in ${values.keep}, one folder per row.`)
 }

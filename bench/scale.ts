@@ -25,7 +25,7 @@ import {
   spreadIndices,
 } from './seeded.ts'
 import type { Alg } from './servers/jwt.ts'
-import { type Memory, memoryOf } from './spawn.ts'
+import { type Memory, memoryOf, type StartContext } from './spawn.ts'
 import {
   alignColumns,
   CPU_LEGEND,
@@ -139,10 +139,18 @@ export interface ScaleOptions {
   seededData?: string
 }
 
+/** One seeded data dir: its client credentials, and the row its servers' runs add to. */
+export interface ScaleEntry {
+  files: GatehouseFiles
+  label: string
+  clients: SeededCredentials[]
+  row: ScaleRow
+}
+
 /** The two data dirs, seeded, and the rows their servers' runs add to, pair after pair. */
 export interface ScaleSeeding {
   rows: ScaleRow[]
-  entries: { files: GatehouseFiles; label: string; clients: SeededCredentials[]; row: ScaleRow }[]
+  entries: ScaleEntry[]
 }
 
 export interface ScaleSetup {
@@ -217,25 +225,36 @@ export async function startScaleServers(
 ): Promise<ScaleSetup> {
   const servers: RunningGatehouse[] = []
   const contenders: Contender[] = []
-  for (const { files, label, clients, row } of seeding.entries) {
-    const server = await serveGatehouse(files, `${label}-pair-${pair}`, { workDir, readyTimeoutMs: 120_000 })
-    servers.push(server)
-    const plan = spreadPlan(server.baseUrl, clients)
-    contenders.push({
-      label: row.setup,
-      plan: async () => plan,
-      fetchToken: fetchSpread(server.baseUrl, clients),
-      jwksUrl: server.jwksUrl,
-      result: row,
-      pid: server.child.pid,
-      // One request per driven id before the warm-up, so the runs measure the steady state rather than first
-      // lookups; pointless beyond the cache's capacity, where every request is a lookup anyway.
-      ...(clients.length > BASELINE_CLIENTS && clients.length <= CACHE_CAPACITY
-        ? { primeRequests: clients.length }
-        : {}),
-    })
+  for (const entry of seeding.entries) {
+    const started = await startScaleServer(entry, { workDir }, `pair-${pair}`)
+    servers.push(started.server)
+    contenders.push(started.contender)
   }
   return { rows: seeding.rows, contenders, servers }
+}
+
+/** A server on one seeded data dir, and the contender that drives it over the entry's clients. */
+export async function startScaleServer(
+  { files, label, clients, row }: ScaleEntry,
+  ctx: StartContext,
+  suffix: string,
+): Promise<{ server: RunningGatehouse; contender: Contender }> {
+  const server = await serveGatehouse(files, `${label}-${suffix}`, { readyTimeoutMs: 120_000, ...ctx })
+  const plan = spreadPlan(server.baseUrl, clients)
+  const contender: Contender = {
+    label: row.setup,
+    plan: async () => plan,
+    fetchToken: fetchSpread(server.baseUrl, clients),
+    jwksUrl: server.jwksUrl,
+    result: row,
+    pid: server.child.pid,
+    // One request per driven id before the warm-up, so the runs measure the steady state rather than first
+    // lookups; pointless beyond the cache's capacity, where every request is a lookup anyway.
+    ...(clients.length > BASELINE_CLIENTS && clients.length <= CACHE_CAPACITY
+      ? { primeRequests: clients.length }
+      : {}),
+  }
+  return { server, contender }
 }
 
 /** What one pair of servers read: the large server's median ratio over the rounds from `from` on. */
