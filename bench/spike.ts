@@ -42,7 +42,7 @@ const { values } = parseArgs({
 })
 const alg = parseAlg(values.alg)
 const spike = positive(values.connections, 2000, 'connections')
-const clients = positive(values.clients, 1, 'clients')
+const clients = Math.round(positive(values.clients, 1, 'clients'))
 const rounds = positive(values.rounds, 6, 'rounds')
 const duration = positive(values.duration, 4, 'duration')
 const driver = detectDriver()
